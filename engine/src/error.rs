@@ -1,0 +1,96 @@
+use std::io;
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Every failure the engine reports. Messages are written for the person who typed the command:
+/// they name the thing that was wrong and what was expected.
+#[derive(Debug, Error)]
+pub enum Error {
+    #[error("no process with id {0} in this workspace")]
+    NotFound(String),
+    #[error(
+        "malformed process id {0:?}: expected proc_YYYY-MM-DDTHHMM_xxxxxx (6 lowercase hex digits)"
+    )]
+    MalformedId(String),
+    #[error("the command is empty")]
+    EmptyCommand,
+    #[error("grep needs a pattern")]
+    MissingPattern,
+    #[error("invalid regex {pattern:?}: {reason}")]
+    InvalidPattern { pattern: String, reason: String },
+    #[error("invalid environment variable {0:?}: expected NAME=VALUE with a name of letters, digits and _ not starting with a digit")]
+    InvalidEnv(String),
+    #[error("workspace folder {0} does not exist")]
+    MissingFolder(PathBuf),
+    #[error("{0} is not a folder")]
+    NotAFolder(PathBuf),
+    #[error("workspace folder {path} is not writable: {source}")]
+    Unwritable { path: PathBuf, source: io::Error },
+    #[error("disk full while writing {0}; nothing was changed")]
+    DiskFull(PathBuf),
+    #[error("{action} {path}: {source}")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: io::Error,
+    },
+    #[error("{path} is not valid: {reason}")]
+    Corrupt { path: PathBuf, reason: String },
+    #[error("could not start the process: {0}")]
+    Spawn(String),
+    #[error("timed out after {0:.1} s waiting for {1}")]
+    Timeout(f64, String),
+    #[error("watching the workspace for changes failed: {0}")]
+    Watch(String),
+}
+
+impl Error {
+    /// Wraps an I/O error with what was being done and to which path, turning ENOSPC into the
+    /// dedicated disk-full error so that fronts can say it plainly.
+    pub fn io(action: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
+        let path = path.into();
+        if source.raw_os_error() == Some(libc::ENOSPC) {
+            return Error::DiskFull(path);
+        }
+        Error::Io {
+            action,
+            path,
+            source,
+        }
+    }
+
+    /// A short machine-readable name, stable across versions, for fronts that map errors.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::NotFound(_) => "notFound",
+            Error::MalformedId(_) => "malformedId",
+            Error::EmptyCommand => "emptyCommand",
+            Error::MissingPattern => "missingPattern",
+            Error::InvalidPattern { .. } => "invalidPattern",
+            Error::InvalidEnv(_) => "invalidEnv",
+            Error::MissingFolder(_) => "missingFolder",
+            Error::NotAFolder(_) => "notAFolder",
+            Error::Unwritable { .. } => "unwritable",
+            Error::DiskFull(_) => "diskFull",
+            Error::Io { .. } => "io",
+            Error::Corrupt { .. } => "corrupt",
+            Error::Spawn(_) => "spawn",
+            Error::Timeout(..) => "timeout",
+            Error::Watch(_) => "watch",
+        }
+    }
+}
+
+/// Shorthand for mapping `io::Result` with a path and an action.
+pub(crate) trait IoContext<T> {
+    fn ctx(self, action: &'static str, path: &std::path::Path) -> Result<T>;
+}
+
+impl<T> IoContext<T> for io::Result<T> {
+    fn ctx(self, action: &'static str, path: &std::path::Path) -> Result<T> {
+        self.map_err(|e| Error::io(action, path, e))
+    }
+}

@@ -1,0 +1,125 @@
+//! Following a process's output: what is there from an offset, then new output as it is written,
+//! until the process ends. Woken by inotify on the process folder (the `notify` crate); the only
+//! timed wake-up is a slow safety net for a shim that dies without a word.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use notify::{RecursiveMode, Watcher};
+
+use crate::error::{Error, Result};
+use crate::output::OutputSource;
+use crate::procdir::{self, ShimInfo};
+use crate::procinfo;
+use crate::record::ProcessRecord;
+use crate::workspace::Workspace;
+
+/// How often, with no file activity at all, the shim's liveness and the cancel flag are checked.
+const SAFETY_NET: Duration = Duration::from_millis(250);
+const READ_CHUNK: usize = 1 << 20;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FollowControl {
+    Continue,
+    Stop,
+}
+
+/// A piece of output at logical offset `offset`. `skipped` bytes before it were dropped by the
+/// output cap before this follower could read them.
+#[derive(Debug)]
+pub struct FollowChunk<'a> {
+    pub offset: u64,
+    pub bytes: &'a [u8],
+    pub skipped: u64,
+}
+
+#[derive(Debug)]
+pub struct FollowEnd {
+    /// The offset just past the last byte delivered.
+    pub offset: u64,
+    /// The final record when the process ended; None when the follower stopped first.
+    pub record: Option<ProcessRecord>,
+}
+
+impl Workspace {
+    /// Delivers output from `from` (the first kept byte when None) to `on_chunk`, then new output
+    /// as it arrives, until the process has ended and everything is delivered, `on_chunk` returns
+    /// Stop, or `cancel` is set.
+    pub fn follow(
+        &self,
+        id: &str,
+        from: Option<u64>,
+        cancel: &AtomicBool,
+        on_chunk: &mut dyn FnMut(FollowChunk<'_>) -> FollowControl,
+    ) -> Result<FollowEnd> {
+        self.get(id)?;
+        let dir = self.process_dir(id)?;
+        let (tx, rx) = mpsc::channel::<()>();
+        let mut watcher = notify::recommended_watcher(move |_event| {
+            let _ = tx.send(());
+        })
+        .map_err(|e| Error::Watch(e.to_string()))?;
+        watcher
+            .watch(&dir, RecursiveMode::NonRecursive)
+            .map_err(|e| Error::Watch(e.to_string()))?;
+
+        let shim = procdir::read_json::<ShimInfo>(&dir.join(procdir::SHIM))?;
+        let mut src = OutputSource::open(id, &dir)?;
+        let mut offset = from.unwrap_or(0).min(src.len());
+        let mut buf = vec![0u8; READ_CHUNK];
+        loop {
+            if cancel.load(Ordering::Relaxed) {
+                return Ok(FollowEnd {
+                    offset,
+                    record: None,
+                });
+            }
+            // Checked before reading: the shim writes exit.json only after the last byte is in
+            // the file, so reading to the end after seeing it delivers everything.
+            let ended = has_ended(&dir, shim.as_ref());
+            src.refresh()?;
+            while offset < src.len() {
+                let want = ((src.len() - offset) as usize).min(buf.len());
+                let kept = src.read_kept(offset, &mut buf[..want])?;
+                let start = offset + kept.start as u64;
+                let control = on_chunk(FollowChunk {
+                    offset: start,
+                    bytes: &buf[kept.clone()],
+                    skipped: start - offset,
+                });
+                offset += kept.end as u64;
+                if control == FollowControl::Stop {
+                    return Ok(FollowEnd {
+                        offset,
+                        record: None,
+                    });
+                }
+            }
+            if ended {
+                return Ok(FollowEnd {
+                    offset,
+                    record: Some(self.get(id)?),
+                });
+            }
+            match rx.recv_timeout(SAFETY_NET) {
+                Ok(()) => while rx.try_recv().is_ok() {},
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    return Err(Error::Watch("the file watcher stopped".into()));
+                }
+            }
+        }
+    }
+}
+
+fn has_ended(dir: &Path, shim: Option<&ShimInfo>) -> bool {
+    if dir.join(procdir::EXIT).exists() {
+        return true;
+    }
+    match shim {
+        Some(s) => !procinfo::is_alive(s.shim_pid, s.shim_start_time),
+        None => true,
+    }
+}

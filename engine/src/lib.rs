@@ -1,0 +1,31 @@
+//! Procdeck's engine: everything the desktop app and the CLI do to processes goes through here.
+//!
+//! The files under `<workspace>/.procdeck/` are the truth. Each process is owned by a shim (the
+//! front end's own executable re-run with a hidden argument, see [`shim`]) that writes only inside
+//! its process folder; the index is merged from those folders on every access.
+
+mod atomic;
+pub mod error;
+pub mod events;
+pub mod follow;
+pub mod id;
+mod lock;
+pub mod output;
+mod procdir;
+pub mod procinfo;
+pub mod record;
+pub mod settings;
+pub mod shim;
+mod spawn;
+pub mod store;
+mod watch;
+pub mod workspace;
+
+pub use error::{Error, Result};
+pub use events::Event;
+pub use follow::{FollowControl, FollowEnd};
+pub use output::{GrepLine, GrepResult, LineChunk, ReadMethod, ReadRequest, ReadResult};
+pub use record::{ProcessRecord, Status};
+pub use settings::Settings;
+pub use watch::StoreWatcher;
+pub use workspace::{OpenReport, StartRequest, StopRequest, Workspace};

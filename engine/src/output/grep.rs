@@ -1,0 +1,567 @@
+//! Grep over the output, streamed: the regex runs over whole blocks (one search per block, not
+//! one per line), and only the lines holding a match are located and decoded.
+
+use std::io::Write;
+
+use memchr::{memchr, memchr_iter, memrchr};
+use regex::bytes::{Regex, RegexBuilder};
+
+use super::lines::{window_start, MAX_CONTENT};
+use super::source::{OutputSource, COPY_BLOCK};
+use super::utf8::{complete_prefix_len, skip_continuation, MappedText};
+use super::{GrepLine, GrepResult};
+use crate::error::{Error, IoContext, Result};
+
+/// Matching lines `grep` returns when no limit is given.
+pub const DEFAULT_LIMIT: usize = 10_000;
+
+/// A line still without its newline past this size is searched as it is and cut, so memory
+/// stays bounded whatever a process prints. A match past the cut is reported from the part it
+/// is in, and `$` may match at the cut.
+const LINE_CAP: usize = 16 << 20;
+
+/// Text shown for one matching line.
+const LINE_TEXT_CAP: usize = 64 << 10;
+
+/// Compiled size allowed for a pattern: a huge one is an error instead of a long compile.
+const REGEX_SIZE_LIMIT: usize = 8 << 20;
+
+fn compile(pattern: Option<&str>) -> Result<Regex> {
+    let pattern = match pattern {
+        Some(p) if !p.is_empty() => p,
+        _ => return Err(Error::MissingPattern),
+    };
+    RegexBuilder::new(pattern)
+        .multi_line(true)
+        // Output from tools that write CRLF still has `$` match at the end of its lines.
+        .crlf(true)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .dfa_size_limit(REGEX_SIZE_LIMIT)
+        .build()
+        .map_err(|e| Error::InvalidPattern {
+            pattern: pattern.to_owned(),
+            reason: e.to_string(),
+        })
+}
+
+/// One matching line, as found in the stream.
+struct Hit<'a> {
+    line_number: u64,
+    offset: u64,
+    /// Without its `\n`.
+    line: &'a [u8],
+}
+
+struct Searched {
+    window_start: u64,
+    /// Rotation dropped part of the region while it was searched.
+    gap: bool,
+}
+
+/// Calls `on_hit` for every line of the window (see `window_start`) that matches `re`, in order.
+fn search(
+    src: &OutputSource,
+    re: &Regex,
+    max_bytes: Option<u64>,
+    on_hit: &mut dyn FnMut(Hit<'_>) -> Result<()>,
+) -> Result<Searched> {
+    let end = src.len();
+    let mut window = window_start(src, max_bytes);
+    let mut pos = window;
+    // `buf` holds whole lines being searched plus the start of a line whose end is not read
+    // yet; `buf[0]` is at offset `buf_off` and belongs to line number `line_no`.
+    let mut buf: Vec<u8> = Vec::new();
+    let mut buf_off = window;
+    let mut line_no = 1u64;
+    // `buf[..no_newline]` is known to hold no newline, so a long line is not rescanned.
+    let mut no_newline = 0;
+    // The line at `buf[0]` continues a line cut at `LINE_CAP`, and whether it was reported.
+    let mut continued = false;
+    let mut continued_reported = false;
+    let mut align = window > 0;
+    let mut gap = false;
+    loop {
+        if pos < end {
+            let want = COPY_BLOCK.min((end - pos) as usize);
+            let old = buf.len();
+            buf.resize(old + want, 0);
+            let got = src.read_kept(pos, &mut buf[old..])?;
+            if got.start > 0 {
+                // Rotation overtook the search: what was carried lost its continuation. Line
+                // numbers go on counting from here, which is the best that can be known.
+                buf.drain(..old + got.start);
+                buf_off = pos + got.start as u64;
+                no_newline = 0;
+                continued = false;
+                continued_reported = false;
+                align = true;
+                gap = true;
+                if pos == window {
+                    window = buf_off;
+                }
+            }
+            pos += want as u64;
+            if align && !buf.is_empty() {
+                // The window may start mid-character; its first line starts after it.
+                let skip = skip_continuation(&buf);
+                buf.drain(..skip);
+                buf_off += skip as u64;
+                if buf_off - skip as u64 == window {
+                    window = buf_off;
+                }
+                align = false;
+            }
+        }
+        let eof = pos >= end;
+        let (complete, cut) = if eof {
+            (buf.len(), false)
+        } else {
+            match memrchr(b'\n', &buf[no_newline..]) {
+                Some(i) => (no_newline + i + 1, false),
+                None if buf.len() >= LINE_CAP => (buf.len(), true),
+                None => {
+                    no_newline = buf.len();
+                    continue;
+                }
+            }
+        };
+        let hay = &buf[..complete];
+        let mut at = 0;
+        let mut counted = 0;
+        let mut first_reported = false;
+        while at < complete {
+            let Some(m) = re.find_at(hay, at) else { break };
+            let s = m.start();
+            if s == complete && hay[complete - 1] == b'\n' {
+                // An empty match after the last newline: no line is there.
+                break;
+            }
+            let ls = memrchr(b'\n', &hay[at..s]).map_or(at, |i| at + i + 1);
+            let le = memchr(b'\n', &hay[s..]).map_or(complete, |i| s + i);
+            let line = &hay[ls..le];
+            // A match running past the line's end (through `\n`) says nothing about the line
+            // alone; grep's answer is whether the line itself matches.
+            let matches = m.end() <= le || re.is_match(line);
+            let already = ls == 0 && continued && continued_reported;
+            if matches && !already {
+                line_no += memchr_iter(b'\n', &hay[counted..ls]).count() as u64;
+                counted = ls;
+                on_hit(Hit {
+                    line_number: line_no,
+                    offset: buf_off + ls as u64,
+                    line,
+                })?;
+                first_reported |= ls == 0;
+            }
+            at = le + 1;
+        }
+        line_no += memchr_iter(b'\n', &hay[counted..complete]).count() as u64;
+        if cut {
+            continued_reported = (continued && continued_reported) || first_reported;
+            continued = true;
+        } else {
+            continued = false;
+            continued_reported = false;
+        }
+        buf.drain(..complete);
+        buf_off += complete as u64;
+        no_newline = buf.len();
+        if eof {
+            break;
+        }
+    }
+    Ok(Searched {
+        window_start: window,
+        gap,
+    })
+}
+
+fn grep_line(re: &Regex, hit: &Hit<'_>) -> GrepLine {
+    let shown = hit.line.strip_suffix(b"\r").unwrap_or(hit.line);
+    let cut = if shown.len() > LINE_TEXT_CAP {
+        match complete_prefix_len(&shown[..LINE_TEXT_CAP]) {
+            0 => LINE_TEXT_CAP,
+            n => n,
+        }
+    } else {
+        shown.len()
+    };
+    let mapped = MappedText::new(&shown[..cut]);
+    let mut text = mapped.text.clone();
+    if text.len() > LINE_TEXT_CAP {
+        // Replacement characters made the text longer than its bytes.
+        let mut at = LINE_TEXT_CAP;
+        while !text.is_char_boundary(at) {
+            at -= 1;
+        }
+        text.truncate(at);
+    }
+    let mut matches = Vec::new();
+    for m in re.find_iter(hit.line) {
+        if m.start() > cut {
+            break;
+        }
+        let start = mapped.map(m.start(), false).min(text.len());
+        let end = mapped.map(m.end().min(cut), true).min(text.len());
+        if start == text.len() && m.start() < cut {
+            // Starts in the part of the text cut off.
+            break;
+        }
+        // Both fit: the text is at most LINE_TEXT_CAP bytes.
+        matches.push((start as u32, end.max(start) as u32));
+    }
+    GrepLine {
+        line_number: hit.line_number,
+        offset: hit.offset,
+        text,
+        matches,
+    }
+}
+
+/// Grep with the window start, for `read`'s offsets.
+pub(crate) fn grep_window(
+    src: &OutputSource,
+    pattern: Option<&str>,
+    limit: usize,
+    max_bytes: Option<u64>,
+) -> Result<(GrepResult, u64)> {
+    let re = compile(pattern)?;
+    let mut lines = Vec::new();
+    let mut matching_lines = 0u64;
+    let mut text_bytes = 0u64;
+    let mut full = false;
+    let searched = search(src, &re, max_bytes, &mut |hit| {
+        matching_lines += 1;
+        if !full && lines.len() < limit {
+            let line = grep_line(&re, &hit);
+            text_bytes += line.text.len() as u64 + 1;
+            lines.push(line);
+            // Bounded like every other read, whatever the limit.
+            full = text_bytes >= MAX_CONTENT;
+        }
+        Ok(())
+    })?;
+    let truncated =
+        (lines.len() as u64) < matching_lines || searched.window_start > 0 || searched.gap;
+    let result = GrepResult {
+        id: src.id().to_owned(),
+        lines,
+        matching_lines,
+        truncated,
+        size_bytes: src.len(),
+        dropped_bytes: src.kept_from(),
+    };
+    Ok((result, searched.window_start))
+}
+
+/// The lines that match `pattern` (a regex; `^` and `$` match at each line), first `limit`
+/// (default 10,000) of them, with every matching line counted. Only the last `max_bytes` bytes
+/// are searched when given. Line numbers count from the first byte searched.
+pub fn grep(
+    src: &OutputSource,
+    pattern: Option<&str>,
+    limit: Option<usize>,
+    max_bytes: Option<u64>,
+) -> Result<GrepResult> {
+    Ok(grep_window(src, pattern, limit.unwrap_or(DEFAULT_LIMIT), max_bytes)?.0)
+}
+
+/// Writes every matching line as it is in the file, each followed by `\n`, the way grep prints
+/// them, without holding them; returns how many were written. Give it a buffered writer.
+pub fn grep_to(
+    src: &OutputSource,
+    pattern: &str,
+    max_bytes: Option<u64>,
+    out: &mut dyn Write,
+) -> Result<u64> {
+    let re = compile(Some(pattern))?;
+    let mut count = 0u64;
+    search(src, &re, max_bytes, &mut |hit| {
+        out.write_all(hit.line).ctx("copying", src.path())?;
+        out.write_all(b"\n").ctx("copying", src.path())?;
+        count += 1;
+        Ok(())
+    })?;
+    Ok(count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::source::tests::{folder_with, rotate};
+    use super::*;
+
+    fn open(dir: &tempfile::TempDir) -> OutputSource {
+        OutputSource::open("proc_g", dir.path()).unwrap()
+    }
+
+    /// Independent model: the regex applied to each line on its own.
+    fn model(text: &[u8], pattern: &str) -> Vec<(u64, u64, Vec<u8>)> {
+        let re = RegexBuilder::new(pattern)
+            .multi_line(true)
+            .crlf(true)
+            .build()
+            .unwrap();
+        let body = text.strip_suffix(b"\n").unwrap_or(text);
+        let mut out = Vec::new();
+        let mut off = 0u64;
+        if text.is_empty() {
+            return out;
+        }
+        for (i, line) in body.split(|&b| b == b'\n').enumerate() {
+            if re.is_match(line) {
+                out.push((i as u64 + 1, off, line.to_vec()));
+            }
+            off += line.len() as u64 + 1;
+        }
+        out
+    }
+
+    fn check(text: &[u8], pattern: &str) -> GrepResult {
+        let dir = folder_with(text);
+        let src = open(&dir);
+        let r = grep(&src, Some(pattern), Some(usize::MAX), None).unwrap();
+        let got: Vec<(u64, u64, Vec<u8>)> = r
+            .lines
+            .iter()
+            .map(|l| (l.line_number, l.offset, text[l.offset as usize..].to_vec()))
+            .map(|(n, o, rest)| {
+                let end = memchr(b'\n', &rest).unwrap_or(rest.len());
+                (n, o, rest[..end].to_vec())
+            })
+            .collect();
+        assert_eq!(got, model(text, pattern), "pattern {pattern:?}");
+        assert_eq!(r.matching_lines, r.lines.len() as u64);
+        let mut out = Vec::new();
+        let n = grep_to(&src, pattern, None, &mut out).unwrap();
+        let expected: Vec<u8> = model(text, pattern)
+            .into_iter()
+            .flat_map(|(_, _, mut l)| {
+                l.push(b'\n');
+                l
+            })
+            .collect();
+        assert_eq!((n, out), (r.matching_lines, expected));
+        r
+    }
+
+    #[test]
+    fn missing_and_invalid_patterns() {
+        let dir = folder_with(b"abc\n");
+        let src = open(&dir);
+        assert!(matches!(
+            grep(&src, None, None, None),
+            Err(Error::MissingPattern)
+        ));
+        assert!(matches!(
+            grep(&src, Some(""), None, None),
+            Err(Error::MissingPattern)
+        ));
+        assert!(matches!(
+            grep_to(&src, "", None, &mut Vec::new()),
+            Err(Error::MissingPattern)
+        ));
+        match grep(&src, Some("a(b"), None, None) {
+            Err(Error::InvalidPattern { pattern, reason }) => {
+                assert_eq!(pattern, "a(b");
+                assert!(reason.contains("unclosed group"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+        match grep(&src, Some(r"\w{1000}{1000}"), None, None) {
+            Err(Error::InvalidPattern { reason, .. }) => {
+                assert!(reason.contains("size limit"), "{reason}")
+            }
+            other => panic!("{other:?}"),
+        }
+        let missing = tempfile::tempdir().unwrap();
+        let r = grep(&open(&missing), Some("x"), None, None).unwrap();
+        assert_eq!(
+            (r.lines.len(), r.matching_lines, r.truncated),
+            (0, 0, false)
+        );
+    }
+
+    #[test]
+    fn anchors_are_per_line() {
+        let text = b"error one\nno error\nerror\r\nerror two\n\nlast error";
+        let r = check(text, "^error");
+        assert_eq!(
+            r.lines.iter().map(|l| l.line_number).collect::<Vec<_>>(),
+            vec![1, 3, 4]
+        );
+        let r = check(text, "error$");
+        assert_eq!(
+            r.lines.iter().map(|l| l.line_number).collect::<Vec<_>>(),
+            vec![2, 3, 6]
+        );
+        check(text, "^$");
+        check(text, "^");
+        check(text, "x*");
+        check(text, r"\berror\b");
+        check(text, r"one\nno");
+        check(text, r"one\s+no");
+        check(text, r"[^z]+two");
+        check(b"", "^");
+        check(b"\n", "^$");
+        check(b"\n\n", "^$");
+    }
+
+    #[test]
+    fn match_on_last_line_without_newline() {
+        let r = check(b"a\nb\nthe end", "end$");
+        assert_eq!(r.lines.len(), 1);
+        assert_eq!(
+            (
+                r.lines[0].line_number,
+                r.lines[0].offset,
+                r.lines[0].text.as_str()
+            ),
+            (3, 4, "the end")
+        );
+    }
+
+    #[test]
+    fn text_and_match_ranges() {
+        let dir = folder_with(b"x foo y foo\r\nbad \xff foo\n");
+        let src = open(&dir);
+        let r = grep(&src, Some("foo"), None, None).unwrap();
+        assert_eq!(r.lines[0].text, "x foo y foo");
+        assert_eq!(r.lines[0].matches, vec![(2, 5), (8, 11)]);
+        assert_eq!(r.lines[1].text, "bad \u{FFFD} foo");
+        let (s, e) = r.lines[1].matches[0];
+        assert_eq!(&r.lines[1].text[s as usize..e as usize], "foo");
+        let r = grep(&src, Some(r"\r"), None, None).unwrap();
+        assert_eq!(r.lines[0].matches, vec![(11, 11)]);
+    }
+
+    #[test]
+    fn long_line_text_is_cut() {
+        let mut line = vec![b'a'; 200_000];
+        line[100] = b'Q';
+        line[150_000] = b'Q';
+        line.push(b'\n');
+        let dir = folder_with(&line);
+        let src = open(&dir);
+        let r = grep(&src, Some("Q"), None, None).unwrap();
+        assert_eq!(r.lines[0].text.len(), LINE_TEXT_CAP);
+        assert_eq!(r.lines[0].matches, vec![(100, 101)]);
+    }
+
+    #[test]
+    fn across_block_boundaries() {
+        // Lines of varying length so that 1 MiB boundaries fall inside lines and matches.
+        let mut text = Vec::new();
+        let mut i = 0u64;
+        while text.len() < 3 * COPY_BLOCK + 5000 {
+            let pad = "-".repeat((i * 7919 % 300) as usize);
+            if i % 97 == 0 {
+                text.extend_from_slice(format!("{pad}NEEDLE-{i}\n").as_bytes());
+            } else {
+                text.extend_from_slice(format!("{pad}line {i}\n").as_bytes());
+            }
+            i += 1;
+        }
+        // Put one match exactly across the first block boundary.
+        let b = COPY_BLOCK;
+        let line_start = memrchr(b'\n', &text[..b - 3]).unwrap() + 1;
+        text[b - 3..b + 3].copy_from_slice(b"NEEDLE");
+        assert!(!text[line_start..b + 3].contains(&b'\n'));
+        let r = check(&text, "NEEDLE");
+        assert!(r.lines.iter().any(|l| l.offset == line_start as u64));
+        assert!(r.lines.len() > 100);
+        check(&text, r"^\d*-*NEEDLE-\d+$");
+        check(&text, "line 1[0-9]*$");
+    }
+
+    #[test]
+    fn limit_and_matching_lines() {
+        let text: String = (1..=50)
+            .map(|i| format!("{} {i}\n", if i % 2 == 0 { "even" } else { "odd" }))
+            .collect();
+        let dir = folder_with(text.as_bytes());
+        let src = open(&dir);
+        let r = grep(&src, Some("even"), Some(3), None).unwrap();
+        assert_eq!(r.matching_lines, 25);
+        assert!(r.truncated);
+        assert_eq!(
+            r.lines.iter().map(|l| l.line_number).collect::<Vec<_>>(),
+            vec![2, 4, 6]
+        );
+        assert_eq!(r.lines[0].text, "even 2");
+        let r = grep(&src, Some("even"), None, None).unwrap();
+        assert_eq!((r.lines.len(), r.truncated), (25, false));
+        let r = grep(&src, Some("even"), Some(0), None).unwrap();
+        assert_eq!(
+            (r.lines.len(), r.matching_lines, r.truncated),
+            (0, 25, true)
+        );
+        // Last 20 bytes: "d 49\neven 50\n" plus part of "even 48": numbering from there.
+        let r = grep(&src, Some("even"), None, Some(20)).unwrap();
+        let tail = &text[text.len() - 20..];
+        assert_eq!(
+            r.matching_lines,
+            tail.lines().filter(|l| l.contains("even")).count() as u64
+        );
+        assert!(r.truncated);
+        assert_eq!(
+            r.lines.last().map(|l| l.line_number),
+            Some(tail.lines().count() as u64)
+        );
+        let mut req = super::super::ReadRequest::new(super::super::ReadMethod::Grep);
+        req.pattern = Some("even 4".into());
+        let res = super::super::read(&src, &req).unwrap();
+        assert_eq!(
+            res.content,
+            "even 4\neven 40\neven 42\neven 44\neven 46\neven 48"
+        );
+        assert!(!res.truncated);
+        req.pattern = None;
+        assert!(matches!(
+            super::super::read(&src, &req),
+            Err(Error::MissingPattern)
+        ));
+    }
+
+    #[test]
+    fn very_long_line_is_cut_and_reported_once() {
+        let mut text = b"short hit\n".to_vec();
+        let mut long = vec![b'z'; LINE_CAP + 3 * COPY_BLOCK];
+        long[10] = b'!';
+        long[LINE_CAP + 100] = b'!';
+        text.extend_from_slice(&long);
+        text.extend_from_slice(b"\nafter hit\n");
+        let dir = folder_with(&text);
+        let src = open(&dir);
+        let r = grep(&src, Some("hit|!"), None, None).unwrap();
+        let got: Vec<(u64, u64)> = r.lines.iter().map(|l| (l.line_number, l.offset)).collect();
+        assert_eq!(got, vec![(1, 0), (2, 10), (3, text.len() as u64 - 10)]);
+        assert_eq!(r.lines[1].text.len(), LINE_TEXT_CAP);
+        // A match only past the cut is still found, from the part it is in.
+        let r = grep(&src, Some("z!"), None, None).unwrap();
+        assert_eq!(r.matching_lines, 2);
+        assert_eq!(r.lines[1].line_number, 2);
+    }
+
+    #[test]
+    fn rotation_is_respected() {
+        let text: String = (0..200)
+            .map(|i| format!("{:>99}\n", format!("line {i:03}")))
+            .collect();
+        let dir = folder_with(text.as_bytes());
+        rotate(dir.path(), 4096);
+        let src = open(&dir);
+        let r = grep(&src, Some("line"), None, None).unwrap();
+        // Line 40 is cut by keptFrom (its text starts at 4096) and is still a line.
+        assert_eq!(r.matching_lines, 160);
+        assert_eq!(r.lines[0].offset, 4096);
+        assert_eq!(r.lines[1].line_number, 2);
+        assert!(r.truncated && r.dropped_bytes == 4096);
+        let r = grep(&src, Some("\0"), None, None).unwrap();
+        assert_eq!(r.matching_lines, 0);
+        // Rotation after opening.
+        rotate(dir.path(), 8192);
+        let mut out = Vec::new();
+        assert_eq!(grep_to(&src, "line", None, &mut out).unwrap(), 119);
+        assert!(!out.contains(&0));
+    }
+}

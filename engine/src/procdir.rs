@@ -1,0 +1,76 @@
+//! The files of one process folder (`.procdeck/processes/<id>/`) and their formats. The engine
+//! writes `spec.json` (and `stop.json` to ask for a stop); the shim writes `shim.json`,
+//! `output.log`, `output.meta.json`, `exit.json` and `shim.log`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+pub const SPEC: &str = "spec.json";
+pub const SHIM: &str = "shim.json";
+pub const EXIT: &str = "exit.json";
+pub const STOP: &str = "stop.json";
+pub const SHIM_LOG: &str = "shim.log";
+
+/// What to run, fixed at start.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Spec {
+    pub id: String,
+    pub workspace_id: String,
+    pub title: String,
+    pub command: String,
+    pub cwd: PathBuf,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    pub started_at: String,
+    pub stop_grace_ms: u64,
+    pub output_cap_bytes: u64,
+}
+
+/// Who is running it, written by the shim once the command has started.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShimInfo {
+    pub shim_pid: u32,
+    pub shim_start_time: u64,
+    pub pid: u32,
+    pub pid_start_time: u64,
+    pub boot_id: String,
+}
+
+/// How it ended, written atomically by the shim after the whole tree is gone.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExitInfo {
+    pub exit_code: Option<i32>,
+    pub signal: Option<i32>,
+    pub stop_requested: bool,
+    pub ended_at: String,
+    /// Processes of the tree still alive when the shim gave up (it never should).
+    #[serde(default)]
+    pub survivors: Vec<u32>,
+}
+
+/// A stop request's options, read by the shim when it receives SIGTERM.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StopFile {
+    pub grace_ms: u64,
+}
+
+pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>> {
+    match std::fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| Error::Corrupt {
+                path: path.to_owned(),
+                reason: e.to_string(),
+            }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io("reading", path, e)),
+    }
+}

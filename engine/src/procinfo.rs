@@ -1,0 +1,176 @@
+//! What `/proc` says about processes: start times (so a reused pid is never trusted), liveness,
+//! and the descendants of a process.
+
+use std::collections::HashMap;
+use std::fs;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::time::{Duration, Instant};
+
+/// The fields of `/proc/<pid>/stat` that Procdeck uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stat {
+    pub state: char,
+    pub ppid: u32,
+    pub pgrp: i32,
+    pub session: i32,
+    /// Clock ticks after boot.
+    pub start_time: u64,
+}
+
+pub fn stat(pid: u32) -> Option<Stat> {
+    let text = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    parse_stat(&text)
+}
+
+/// The command name sits in parentheses and may itself hold spaces and parentheses, so the
+/// fields are read after the last `)`.
+fn parse_stat(text: &str) -> Option<Stat> {
+    let rest = &text[text.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_ascii_whitespace().collect();
+    Some(Stat {
+        state: fields.first()?.chars().next()?,
+        ppid: fields.get(1)?.parse().ok()?,
+        pgrp: fields.get(2)?.parse().ok()?,
+        session: fields.get(3)?.parse().ok()?,
+        start_time: fields.get(19)?.parse().ok()?,
+    })
+}
+
+pub fn start_time(pid: u32) -> Option<u64> {
+    stat(pid).map(|s| s.start_time)
+}
+
+/// Identifies this boot, so that start times from an earlier boot never match.
+pub fn boot_id() -> String {
+    fs::read_to_string("/proc/sys/kernel/random/boot_id")
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// True when `pid` is the same process that had `start_time`, and it has not exited (a zombie
+/// waiting for its parent counts as exited).
+pub fn is_alive(pid: u32, start_time: u64) -> bool {
+    matches!(stat(pid), Some(s) if s.start_time == start_time && s.state != 'Z' && s.state != 'X')
+}
+
+/// Every living process whose parent chain leads to `root`, excluding `root`.
+pub fn descendants(root: u32) -> Vec<u32> {
+    let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if let Some(s) = stat(pid) {
+            if s.state != 'Z' && s.state != 'X' {
+                children.entry(s.ppid).or_default().push(pid);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let mut stack = vec![root];
+    while let Some(p) = stack.pop() {
+        if let Some(kids) = children.get(&p) {
+            for &k in kids {
+                out.push(k);
+                stack.push(k);
+            }
+        }
+    }
+    out
+}
+
+/// Sends `signal` to `pid` only if it is still the process that had `start_time`.
+pub fn signal_verified(pid: u32, start_time: u64, signal: i32) -> bool {
+    if !is_alive(pid, start_time) {
+        return false;
+    }
+    // SAFETY: kill has no memory effects; the pid was just verified against its start time.
+    unsafe { libc::kill(pid as libc::pid_t, signal) == 0 }
+}
+
+/// Waits until the process `pid` (verified by `start_time`) has exited, up to `timeout`, without
+/// polling: a pidfd becomes readable when the process ends. Returns true when it has exited.
+pub fn wait_exit(pid: u32, start_time: u64, timeout: Duration) -> bool {
+    let deadline = Instant::now() + timeout;
+    match pidfd_open(pid) {
+        Some(fd) => {
+            // The pid may have been reused between the caller's check and the open.
+            if !is_alive(pid, start_time) {
+                return true;
+            }
+            loop {
+                let left = deadline.saturating_duration_since(Instant::now());
+                let mut pfd = libc::pollfd {
+                    fd: fd.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                };
+                let ms = left.as_millis().min(i32::MAX as u128) as i32;
+                // SAFETY: one valid pollfd for the duration of the call.
+                let n = unsafe { libc::poll(&mut pfd, 1, ms) };
+                if n > 0 {
+                    return true;
+                }
+                if n == 0 {
+                    return !is_alive(pid, start_time);
+                }
+                if std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
+                    break;
+                }
+            }
+            wait_by_polling(pid, start_time, deadline)
+        }
+        None => wait_by_polling(pid, start_time, deadline),
+    }
+}
+
+/// For kernels without pidfd (before 5.3).
+fn wait_by_polling(pid: u32, start_time: u64, deadline: Instant) -> bool {
+    while is_alive(pid, start_time) {
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    true
+}
+
+fn pidfd_open(pid: u32) -> Option<OwnedFd> {
+    // SAFETY: pidfd_open takes a pid and flags and returns a new fd or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) };
+    if fd < 0 {
+        return None;
+    }
+    // SAFETY: the kernel just returned this fd to us; nothing else owns it.
+    Some(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_stat_with_parentheses_and_spaces_in_the_name() {
+        let line = "1234 (we(ird) name) S 1 1234 1234 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 98765 1000 10 18446744073709551615";
+        let s = parse_stat(line).expect("parses");
+        assert_eq!(s.state, 'S');
+        assert_eq!(s.ppid, 1);
+        assert_eq!(s.pgrp, 1234);
+        assert_eq!(s.start_time, 98765);
+    }
+
+    #[test]
+    fn own_process_is_alive_and_a_wrong_start_time_is_not() {
+        let me = std::process::id();
+        let st = start_time(me).expect("own stat");
+        assert!(is_alive(me, st));
+        assert!(!is_alive(me, st + 1));
+    }
+}

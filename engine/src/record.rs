@@ -1,0 +1,91 @@
+//! The process record, in the reference's shape (camelCase keys) with Procdeck's additions.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Where a process is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(rename_all = "camelCase")]
+pub enum Status {
+    /// Its shim is alive and the command has not ended.
+    Running,
+    /// Exit code 0, or ended because somebody asked it to stop.
+    Stopped,
+    /// Non-zero exit, or killed by a signal nobody asked for.
+    Error,
+    /// Its shim is gone without having recorded an exit.
+    Lost,
+}
+
+impl Status {
+    pub fn is_running(self) -> bool {
+        self == Status::Running
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Running => "running",
+            Status::Stopped => "stopped",
+            Status::Error => "error",
+            Status::Lost => "lost",
+        }
+    }
+}
+
+/// One process of a workspace, as stored in `index.json` and shown to every front.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(rename_all = "camelCase")]
+pub struct ProcessRecord {
+    pub id: String,
+    pub workspace_id: String,
+    pub title: String,
+    pub command: String,
+    pub cwd: String,
+    pub status: Status,
+    /// The command's main process (`bash -c`).
+    pub pid: Option<u32>,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    pub stopped_at: Option<String>,
+    pub exit_code: Option<i32>,
+    /// The signal that ended the main process, when one did.
+    #[serde(default)]
+    pub signal: Option<i32>,
+    /// Bytes the process has written since it started, including any dropped by rotation.
+    #[serde(default)]
+    pub output_size_bytes: u64,
+    /// Bytes at the start of the output no longer kept (the output cap rotated them out).
+    #[serde(default)]
+    pub dropped_bytes: u64,
+    /// Whether somebody asked for the stop that ended it.
+    #[serde(default)]
+    pub stop_requested: bool,
+    /// When a stop was asked for and is still being carried out (grace period), RFC 3339.
+    #[serde(default)]
+    pub stopping_since: Option<String>,
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(type = "Record<string, string>"))]
+    pub env: BTreeMap<String, String>,
+    /// Grace period between SIGTERM and SIGKILL for this process, in milliseconds.
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub stop_grace_ms: u64,
+    /// The shim's identity, so that a reused pid is never signalled.
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(skip))]
+    pub supervisor: Option<Supervisor>,
+}
+
+/// A process identity that survives pid reuse: pid, start time in clock ticks since boot, and
+/// the boot it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Supervisor {
+    pub shim_pid: u32,
+    pub shim_start_time: u64,
+    pub pid_start_time: u64,
+    pub boot_id: String,
+}

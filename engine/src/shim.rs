@@ -1,0 +1,629 @@
+//! The shim: one small supervisor per process, the front end's own executable re-run as
+//! `<exe> __procdeck-shim <process-dir>`.
+//!
+//! It detaches (fork, setsid), becomes a child subreaper so that even double-forked descendants
+//! stay its children, runs `bash -c COMMAND` with stdout and stderr on one pipe that it splices
+//! into `output.log` (arrival order kept, the cap enforced without the child's help), and when the
+//! command ends or a stop is asked for (SIGTERM) it runs SIGTERM → grace → SIGKILL over the
+//! whole tree, reaps everything and writes `exit.json` atomically. Nothing here depends on the
+//! app or CLI that started it staying alive.
+
+use std::collections::HashSet;
+use std::ffi::OsStr;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::output::{OutputMeta, OUTPUT_FILE};
+use crate::procdir::{self, ExitInfo, ShimInfo, Spec, StopFile};
+use crate::{atomic, procinfo};
+
+/// The hidden first argument that turns a Procdeck executable into a shim.
+pub const SHIM_ARG: &str = "__procdeck-shim";
+
+const PIPE_SIZE: i32 = 1 << 20;
+const SPLICE_CHUNK: usize = 1 << 20;
+/// How often the tree is looked at again while it is being terminated, to catch processes
+/// forked after the last look.
+const RESCAN: Duration = Duration::from_millis(20);
+/// After the tree is gone, how long to wait for the pipe to report its end (a process outside
+/// the tree that was handed the pipe must not keep the shim alive forever).
+const PIPE_LINGER: Duration = Duration::from_secs(1);
+/// The most time SIGKILL is repeated before the shim records survivors and ends.
+const KILL_GIVE_UP: Duration = Duration::from_secs(10);
+
+/// Call first thing in `main` of every executable the engine may re-run as a shim: when the
+/// hidden argument is present this runs the shim and exits; otherwise it returns at once.
+pub fn run_if_requested() {
+    let mut args = std::env::args_os().skip(1);
+    if args.next().as_deref() != Some(OsStr::new(SHIM_ARG)) {
+        return;
+    }
+    let code = match args.next() {
+        Some(dir) => run(Path::new(&dir)),
+        None => {
+            eprintln!("procdeck shim: missing process folder");
+            2
+        }
+    };
+    std::process::exit(code);
+}
+
+fn run(dir: &Path) -> i32 {
+    // SAFETY: called before any thread exists in this process, so fork is safe; the parent
+    // exits at once so that whoever started us can reap it, and the child is reparented.
+    match unsafe { libc::fork() } {
+        -1 => {
+            say_ready(&format!(
+                "error fork failed: {}",
+                io::Error::last_os_error()
+            ));
+            return 1;
+        }
+        0 => {}
+        _ => unsafe { libc::_exit(0) },
+    }
+    // SAFETY: plain syscalls without memory arguments.
+    unsafe {
+        libc::setsid();
+        libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    }
+    match Shim::start(dir) {
+        Ok(mut shim) => {
+            say_ready("ok");
+            redirect_diagnostics(dir);
+            shim.supervise()
+        }
+        Err(e) => {
+            say_ready(&format!("error {e}"));
+            1
+        }
+    }
+}
+
+/// The starter reads one line from our stdout: `ok` or `error <message>`.
+fn say_ready(line: &str) {
+    let mut out = io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}
+
+/// After the handshake stdout and stderr go to `shim.log`, so the starter's pipe sees its end.
+fn redirect_diagnostics(dir: &Path) {
+    let log = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join(procdir::SHIM_LOG))
+        .or_else(|_| File::options().write(true).open("/dev/null"));
+    if let Ok(log) = log {
+        // SAFETY: dup2 onto the standard descriptors of this single-threaded process.
+        unsafe {
+            libc::dup2(log.as_raw_fd(), 1);
+            libc::dup2(log.as_raw_fd(), 2);
+        }
+    }
+}
+
+fn log(message: std::fmt::Arguments<'_>) {
+    eprintln!("{} {}", now_rfc3339(), message);
+}
+
+pub(crate) fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn errno() -> i32 {
+    io::Error::last_os_error().raw_os_error().unwrap_or(0)
+}
+
+/// Where the output pipe's bytes are going.
+enum Drain {
+    /// The pipe is empty for now.
+    Empty,
+    /// Every writer has closed the pipe.
+    Eof,
+    /// The disk is full: the bytes stay in the pipe (the writer blocks) until space returns.
+    DiskFull,
+}
+
+struct Shim {
+    dir: PathBuf,
+    me: u32,
+    main_pid: u32,
+    main_reaped: bool,
+    exit_code: Option<i32>,
+    signal: Option<i32>,
+    stop_requested: bool,
+    /// When the tree's termination began and when SIGKILL is due.
+    kill_at: Option<Instant>,
+    killing_since: Option<Instant>,
+    termed: HashSet<u32>,
+    pipe: Option<OwnedFd>,
+    sigfd: OwnedFd,
+    out: File,
+    written: u64,
+    kept_from: u64,
+    cap: u64,
+    punch_ok: bool,
+    splice_ok: bool,
+    grace: Duration,
+    disk_full_logged: bool,
+}
+
+impl Shim {
+    fn start(dir: &Path) -> Result<Shim, String> {
+        let spec: Spec = procdir::read_json(&dir.join(procdir::SPEC))
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("{} is missing", dir.join(procdir::SPEC).display()))?;
+        let out_path = dir.join(OUTPUT_FILE);
+        let out = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&out_path)
+            .map_err(|e| format!("cannot create {}: {e}", out_path.display()))?;
+        let written = out.metadata().map(|m| m.len()).unwrap_or(0);
+        let punch_ok = punch_hole(&out, 0).is_ok();
+
+        let (read_end, write_end) =
+            make_pipe().map_err(|e| format!("cannot create a pipe: {e}"))?;
+        let sigfd = block_signals().map_err(|e| format!("cannot set up signals: {e}"))?;
+
+        if !spec.cwd.is_dir() {
+            return Err(format!(
+                "working folder {} does not exist",
+                spec.cwd.display()
+            ));
+        }
+        let write_clone = write_end
+            .try_clone()
+            .map_err(|e| format!("cannot duplicate a pipe: {e}"))?;
+        let mut cmd = Command::new("bash");
+        cmd.arg("-c")
+            .arg(&spec.command)
+            .current_dir(&spec.cwd)
+            .envs(&spec.env)
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(write_clone))
+            .stderr(Stdio::from(write_end))
+            .process_group(0);
+        // SAFETY: only async-signal-safe calls between fork and exec. The shim blocks the
+        // signals it reads from its signalfd; a command must not inherit that mask, or it could
+        // not be stopped with SIGTERM.
+        unsafe {
+            cmd.pre_exec(|| {
+                let mut empty: libc::sigset_t = std::mem::zeroed();
+                libc::sigemptyset(&mut empty);
+                if libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut()) != 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let child = cmd.spawn().map_err(|e| format!("cannot run bash: {e}"))?;
+        // The Command held the pipe's write ends; dropping it leaves only the child's copies, so
+        // the pipe reports its end when the last process of the tree closes it.
+        drop(cmd);
+        let main_pid = child.id();
+        let me = std::process::id();
+        let info = ShimInfo {
+            shim_pid: me,
+            shim_start_time: procinfo::start_time(me).unwrap_or(0),
+            pid: main_pid,
+            pid_start_time: procinfo::start_time(main_pid).unwrap_or(0),
+            boot_id: procinfo::boot_id(),
+        };
+        if let Err(e) = atomic::write_json(&dir.join(procdir::SHIM), &info) {
+            // SAFETY: kill of the process group we just created.
+            unsafe { libc::kill(-(main_pid as i32), libc::SIGKILL) };
+            return Err(e.to_string());
+        }
+        Ok(Shim {
+            dir: dir.to_owned(),
+            me,
+            main_pid,
+            main_reaped: false,
+            exit_code: None,
+            signal: None,
+            stop_requested: false,
+            kill_at: None,
+            killing_since: None,
+            termed: HashSet::new(),
+            pipe: Some(read_end),
+            sigfd,
+            out,
+            written,
+            kept_from: OutputMeta::load(dir).kept_from,
+            cap: spec.output_cap_bytes,
+            punch_ok,
+            splice_ok: true,
+            grace: Duration::from_millis(spec.stop_grace_ms),
+            disk_full_logged: false,
+        })
+    }
+
+    fn supervise(&mut self) -> i32 {
+        let mut tree_gone_at: Option<Instant> = None;
+        let mut disk_full = false;
+        loop {
+            if self.main_reaped && self.tree_is_empty() {
+                let gone = *tree_gone_at.get_or_insert_with(Instant::now);
+                if self.pipe.is_none() || gone.elapsed() >= PIPE_LINGER {
+                    break;
+                }
+            }
+            if let Some(since) = self.killing_since {
+                if since.elapsed() >= KILL_GIVE_UP {
+                    break;
+                }
+            }
+            let timeout = self.poll_timeout(disk_full);
+            let mut fds = vec![libc::pollfd {
+                fd: self.sigfd.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            }];
+            if let (Some(pipe), false) = (&self.pipe, disk_full) {
+                fds.push(libc::pollfd {
+                    fd: pipe.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                });
+            }
+            // SAFETY: fds is a valid array of pollfd for the call's duration.
+            let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout) };
+            if n < 0 && errno() != libc::EINTR {
+                log(format_args!("poll failed: {}", io::Error::last_os_error()));
+                std::thread::sleep(RESCAN);
+            }
+            self.handle_signals();
+            disk_full = matches!(self.drain(), Drain::DiskFull);
+            self.advance_termination();
+        }
+        while matches!(self.drain(), Drain::DiskFull) {
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        self.finish()
+    }
+
+    /// Milliseconds poll may sleep: forever unless a termination is under way or the disk is full.
+    fn poll_timeout(&self, disk_full: bool) -> i32 {
+        let mut timeout: Option<Duration> = None;
+        if self.kill_at.is_some() || self.main_reaped {
+            timeout = Some(RESCAN);
+        }
+        if disk_full {
+            timeout = Some(timeout.map_or(Duration::from_millis(500), |t| {
+                t.min(Duration::from_millis(500))
+            }));
+        }
+        timeout.map_or(-1, |t| t.as_millis() as i32)
+    }
+
+    fn handle_signals(&mut self) {
+        let mut info: libc::signalfd_siginfo = unsafe { std::mem::zeroed() };
+        let size = std::mem::size_of::<libc::signalfd_siginfo>();
+        loop {
+            // SAFETY: reading one siginfo record into a properly sized, owned buffer.
+            let n = unsafe {
+                libc::read(
+                    self.sigfd.as_raw_fd(),
+                    &mut info as *mut _ as *mut libc::c_void,
+                    size,
+                )
+            };
+            if n != size as isize {
+                break;
+            }
+            match info.ssi_signo as i32 {
+                libc::SIGCHLD => self.reap(),
+                libc::SIGUSR1 => self.request_stop(Some(Duration::ZERO)),
+                _ => self.request_stop(None),
+            }
+        }
+        // SIGCHLD is coalesced: reap whatever is waiting even if its signal merged with another.
+        self.reap();
+    }
+
+    fn reap(&mut self) {
+        loop {
+            let mut status = 0;
+            // SAFETY: waitpid with a valid status pointer.
+            let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+            if pid <= 0 {
+                break;
+            }
+            if pid as u32 == self.main_pid {
+                self.main_reaped = true;
+                if libc::WIFEXITED(status) {
+                    self.exit_code = Some(libc::WEXITSTATUS(status));
+                } else if libc::WIFSIGNALED(status) {
+                    self.signal = Some(libc::WTERMSIG(status));
+                }
+                // What the command left behind is terminated like a stop, but the status comes
+                // from the command's own exit.
+                if self.kill_at.is_none() {
+                    self.begin_termination(self.grace);
+                }
+            }
+        }
+    }
+
+    fn request_stop(&mut self, grace: Option<Duration>) {
+        self.stop_requested = true;
+        let grace = grace.unwrap_or_else(|| {
+            match procdir::read_json::<StopFile>(&self.dir.join(procdir::STOP)) {
+                Ok(Some(stop)) => Duration::from_millis(stop.grace_ms),
+                _ => self.grace,
+            }
+        });
+        match self.kill_at {
+            None => self.begin_termination(grace),
+            Some(at) => {
+                // A second request (e.g. "kill now") may only shorten the wait.
+                let sooner = Instant::now() + grace;
+                if sooner < at {
+                    self.kill_at = Some(sooner);
+                }
+            }
+        }
+    }
+
+    fn begin_termination(&mut self, grace: Duration) {
+        self.kill_at = Some(Instant::now() + grace);
+        self.signal_tree(libc::SIGTERM);
+    }
+
+    /// Signals the main process group (which catches forks racing the scan) and every
+    /// descendant found in /proc, each at most once for SIGTERM.
+    fn signal_tree(&mut self, sig: i32) {
+        if !self.main_reaped {
+            // SAFETY: the group is ours: its leader is our unreaped child, so its id is not reused.
+            unsafe { libc::kill(-(self.main_pid as i32), sig) };
+        }
+        for pid in procinfo::descendants(self.me) {
+            if sig == libc::SIGTERM && !self.termed.insert(pid) {
+                continue;
+            }
+            // SAFETY: the pid is our descendant (we are its subreaper), so it cannot be reused
+            // before we reap it.
+            unsafe { libc::kill(pid as i32, sig) };
+        }
+    }
+
+    fn advance_termination(&mut self) {
+        let Some(kill_at) = self.kill_at else { return };
+        if Instant::now() >= kill_at {
+            self.killing_since.get_or_insert_with(Instant::now);
+            self.signal_tree(libc::SIGKILL);
+        } else {
+            self.signal_tree(libc::SIGTERM);
+        }
+        self.reap();
+    }
+
+    fn tree_is_empty(&self) -> bool {
+        procinfo::descendants(self.me).is_empty()
+    }
+
+    fn drain(&mut self) -> Drain {
+        let Some(pipe) = self.pipe.as_ref() else {
+            return Drain::Eof;
+        };
+        let fd = pipe.as_raw_fd();
+        let result = loop {
+            let n = if self.splice_ok {
+                self.splice_once(fd)
+            } else {
+                self.copy_once(fd)
+            };
+            match n {
+                Ok(0) => break Drain::Eof,
+                Ok(n) => {
+                    self.written += n as u64;
+                    self.enforce_cap();
+                }
+                Err(e) => match e.raw_os_error() {
+                    Some(libc::EAGAIN) => break Drain::Empty,
+                    Some(libc::EINTR) => {}
+                    Some(libc::EINVAL) if self.splice_ok => {
+                        log(format_args!("splice unsupported here, copying instead"));
+                        self.splice_ok = false;
+                    }
+                    Some(libc::ENOSPC) | Some(libc::EDQUOT) => {
+                        if !self.disk_full_logged {
+                            log(format_args!(
+                                "disk full: output waits in the pipe until space returns"
+                            ));
+                            self.disk_full_logged = true;
+                        }
+                        break Drain::DiskFull;
+                    }
+                    _ => {
+                        log(format_args!(
+                            "output write failed: {e}; output is discarded from here"
+                        ));
+                        break Drain::Eof;
+                    }
+                },
+            }
+        };
+        if matches!(result, Drain::Eof) {
+            self.pipe = None;
+        }
+        if !matches!(result, Drain::DiskFull) {
+            self.disk_full_logged = false;
+        }
+        result
+    }
+
+    fn splice_once(&mut self, pipe: RawFd) -> io::Result<usize> {
+        let mut off = self.written as libc::loff_t;
+        // SAFETY: splice between two fds we own, with a valid offset pointer for the file side.
+        let n = unsafe {
+            libc::splice(
+                pipe,
+                std::ptr::null_mut(),
+                self.out.as_raw_fd(),
+                &mut off,
+                SPLICE_CHUNK,
+                libc::SPLICE_F_MOVE | libc::SPLICE_F_NONBLOCK,
+            )
+        };
+        if n < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(n as usize)
+        }
+    }
+
+    /// The fallback where splice is refused: a plain read and positioned write. A partial
+    /// write's remainder is written before the next read so that nothing is lost.
+    fn copy_once(&mut self, pipe: RawFd) -> io::Result<usize> {
+        use std::os::unix::fs::FileExt;
+        let mut buf = vec![0u8; 64 * 1024];
+        // SAFETY: reading into an owned buffer of the stated length.
+        let n = unsafe { libc::read(pipe, buf.as_mut_ptr() as *mut libc::c_void, buf.len()) };
+        if n < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let n = n as usize;
+        let mut done = 0;
+        while done < n {
+            match self.out.write_at(&buf[done..n], self.written + done as u64) {
+                Ok(w) => done += w,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    // Bytes already taken from the pipe must not vanish: keep retrying until
+                    // they are on disk (the disk-full case waits for space).
+                    log(format_args!("output write failed ({e}), retrying"));
+                    std::thread::sleep(Duration::from_millis(500));
+                }
+            }
+        }
+        Ok(n)
+    }
+
+    /// Keeps the newest output within the cap: announce the new first kept offset, then punch
+    /// the hole, so a reader that re-checks the announcement after reading never returns zeros.
+    fn enforce_cap(&mut self) {
+        if !self.punch_ok || self.cap == 0 || self.written - self.kept_from <= self.cap {
+            return;
+        }
+        let step = (self.cap / 8).max(4096);
+        let new_kept = (self.written.saturating_sub(self.cap) + step).min(self.written) & !4095;
+        if new_kept <= self.kept_from {
+            return;
+        }
+        if let Err(e) = crate::output::OutputMeta::store(
+            &self.dir,
+            &OutputMeta {
+                kept_from: new_kept,
+            },
+        ) {
+            log(format_args!(
+                "cannot record rotation, keeping all output for now: {e}"
+            ));
+            return;
+        }
+        self.kept_from = new_kept;
+        if let Err(e) = punch_hole(&self.out, new_kept) {
+            log(format_args!("cannot drop old output: {e}"));
+        }
+    }
+
+    fn finish(&mut self) -> i32 {
+        let survivors = procinfo::descendants(self.me);
+        if !survivors.is_empty() {
+            log(format_args!(
+                "gave up on {survivors:?}: they survived SIGKILL"
+            ));
+        }
+        let _ = self.out.sync_data();
+        let exit = ExitInfo {
+            exit_code: self.exit_code,
+            signal: self.signal,
+            stop_requested: self.stop_requested,
+            ended_at: now_rfc3339(),
+            survivors,
+        };
+        match atomic::write_json(&self.dir.join(procdir::EXIT), &exit) {
+            Ok(()) => 0,
+            Err(e) => {
+                log(format_args!("cannot write the exit record: {e}"));
+                1
+            }
+        }
+    }
+}
+
+fn make_pipe() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: pipe2 fills two fds that we then own.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: both fds were just created and are owned by nobody else.
+    let (r, w) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    // SAFETY: fcntl on fds we own. A bigger pipe means fewer wake-ups under heavy output; the
+    // default size is fine when the system refuses.
+    unsafe {
+        libc::fcntl(r.as_raw_fd(), libc::F_SETPIPE_SZ, PIPE_SIZE);
+        let flags = libc::fcntl(r.as_raw_fd(), libc::F_GETFL);
+        libc::fcntl(r.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK);
+    }
+    Ok((r, w))
+}
+
+/// Blocks the signals the shim handles and returns a signalfd for them. Handled signals are
+/// first reset to their defaults, so a starter that ignored SIGTERM does not pass that on.
+fn block_signals() -> io::Result<OwnedFd> {
+    // SAFETY: sigset manipulation on a local set, then process-wide mask and signalfd creation.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for sig in [
+            libc::SIGCHLD,
+            libc::SIGTERM,
+            libc::SIGINT,
+            libc::SIGHUP,
+            libc::SIGUSR1,
+        ] {
+            libc::signal(sig, libc::SIG_DFL);
+            libc::sigaddset(&mut set, sig);
+        }
+        libc::signal(libc::SIGQUIT, libc::SIG_DFL);
+        if libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let fd = libc::signalfd(-1, &set, libc::SFD_CLOEXEC | libc::SFD_NONBLOCK);
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(OwnedFd::from_raw_fd(fd))
+    }
+}
+
+/// Frees `[0, end)` of the file while keeping its size, so later offsets never move. With
+/// `end == 0` it only asks whether the file system supports it.
+fn punch_hole(file: &File, end: u64) -> io::Result<()> {
+    let len = if end == 0 { 4096 } else { end };
+    // SAFETY: fallocate on an fd we own.
+    let rc = unsafe {
+        libc::fallocate(
+            file.as_raw_fd(),
+            libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
+            0,
+            len as libc::off_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}

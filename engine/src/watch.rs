@@ -1,0 +1,239 @@
+//! Watching a workspace's store so that a front hears of every change, whoever made it: the
+//! app's own operations, a CLI in a terminal, or a shim recording an exit. Output growth is
+//! announced at most once a second per process.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Component, Path};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use notify::{RecommendedWatcher, RecursiveMode, Watcher};
+
+use crate::error::{Error, Result};
+use crate::events::Event;
+use crate::id;
+use crate::output::{OutputMeta, OUTPUT_FILE, OUTPUT_META_FILE};
+use crate::workspace::Workspace;
+
+const SIZE_INTERVAL: Duration = Duration::from_secs(1);
+/// How often running processes' shims are checked for a death that left no file behind.
+const LIVENESS_INTERVAL: Duration = Duration::from_secs(1);
+
+enum Msg {
+    Paths(Vec<std::path::PathBuf>),
+    Quit,
+}
+
+/// Runs until dropped.
+pub struct StoreWatcher {
+    _watcher: RecommendedWatcher,
+    tx: mpsc::Sender<Msg>,
+    quit: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Drop for StoreWatcher {
+    fn drop(&mut self) {
+        self.quit.store(true, Ordering::Relaxed);
+        let _ = self.tx.send(Msg::Quit);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Workspace {
+    /// Starts watching the store; events go to [`Workspace::subscribe`]rs.
+    pub fn watch(self: &Arc<Self>) -> Result<StoreWatcher> {
+        let (tx, rx) = mpsc::channel();
+        let fs_tx = tx.clone();
+        let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+            if let Ok(event) = res {
+                let _ = fs_tx.send(Msg::Paths(event.paths));
+            }
+        })
+        .map_err(|e| Error::Watch(e.to_string()))?;
+        watcher
+            .watch(self.store.dir(), RecursiveMode::Recursive)
+            .map_err(|e| Error::Watch(e.to_string()))?;
+        let quit = Arc::new(AtomicBool::new(false));
+        let ws = Arc::clone(self);
+        let quit_flag = Arc::clone(&quit);
+        let thread = std::thread::Builder::new()
+            .name("procdeck-watch".into())
+            .spawn(move || watch_loop(&ws, &rx, &quit_flag))
+            .map_err(|e| Error::Watch(e.to_string()))?;
+        Ok(StoreWatcher {
+            _watcher: watcher,
+            tx,
+            quit,
+            thread: Some(thread),
+        })
+    }
+
+    /// Re-reads the store and announces every difference from what was last announced.
+    pub fn sync(&self) -> Result<()> {
+        let records = self.store.list()?;
+        self.publish(&records);
+        let present: HashSet<&str> = records.iter().map(|r| r.id.as_str()).collect();
+        let gone: Vec<String> = match self.published.lock() {
+            Ok(mut published) => {
+                let gone: Vec<String> = published
+                    .keys()
+                    .filter(|id| !present.contains(id.as_str()))
+                    .cloned()
+                    .collect();
+                for id in &gone {
+                    published.remove(id);
+                }
+                gone
+            }
+            Err(_) => Vec::new(),
+        };
+        for id in gone {
+            let _ = self.events.send(Event::Removed {
+                id,
+                workspace_id: self.id().to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Announces a new output size for `id` without touching the index.
+    fn publish_size(&self, id: &str) {
+        let Ok(dir) = self.process_dir(id) else {
+            return;
+        };
+        let size = std::fs::metadata(dir.join(OUTPUT_FILE))
+            .map(|m| m.len())
+            .unwrap_or(0);
+        let dropped = OutputMeta::load(&dir).kept_from;
+        let record = match self.published.lock() {
+            Ok(published) => published.get(id).cloned(),
+            Err(_) => None,
+        };
+        if let Some(mut record) = record {
+            record.output_size_bytes = size;
+            record.dropped_bytes = dropped;
+            self.publish(std::slice::from_ref(&record));
+        }
+    }
+
+    fn any_running(&self) -> bool {
+        self.published
+            .lock()
+            .map(|p| p.values().any(|r| r.status.is_running()))
+            .unwrap_or(false)
+    }
+}
+
+fn watch_loop(ws: &Workspace, rx: &mpsc::Receiver<Msg>, quit: &AtomicBool) {
+    let processes = ws.store.processes_dir();
+    let mut pending: HashSet<String> = HashSet::new();
+    let mut last_size: HashMap<String, Instant> = HashMap::new();
+    let mut last_liveness = Instant::now();
+    while !quit.load(Ordering::Relaxed) {
+        let mut resync = false;
+        let wait = next_wake(&pending, &last_size, last_liveness);
+        let first = match rx.recv_timeout(wait) {
+            Ok(msg) => Some(msg),
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => return,
+        };
+        // Take everything already queued, so a burst of events costs one pass.
+        for msg in first
+            .into_iter()
+            .chain(std::iter::from_fn(|| rx.try_recv().ok()))
+        {
+            match msg {
+                Msg::Quit => return,
+                Msg::Paths(paths) => {
+                    for path in paths {
+                        match classify(&processes, &path) {
+                            Change::Output(id) => {
+                                pending.insert(id);
+                            }
+                            Change::Store => resync = true,
+                            Change::Ignored => {}
+                        }
+                    }
+                }
+            }
+        }
+        if !resync && last_liveness.elapsed() >= LIVENESS_INTERVAL && ws.any_running() {
+            resync = true;
+        }
+        if resync {
+            last_liveness = Instant::now();
+            if let Err(e) = ws.sync() {
+                tracing::warn!("could not re-read the workspace: {e}");
+            }
+        }
+        let now = Instant::now();
+        let due: Vec<String> = pending
+            .iter()
+            .filter(|id| {
+                last_size
+                    .get(*id)
+                    .is_none_or(|t| now.duration_since(*t) >= SIZE_INTERVAL)
+            })
+            .cloned()
+            .collect();
+        for id in due {
+            pending.remove(&id);
+            ws.publish_size(&id);
+            last_size.insert(id, now);
+        }
+    }
+}
+
+fn next_wake(
+    pending: &HashSet<String>,
+    last_size: &HashMap<String, Instant>,
+    last_liveness: Instant,
+) -> Duration {
+    let now = Instant::now();
+    let mut wait = LIVENESS_INTERVAL.saturating_sub(now.duration_since(last_liveness));
+    for id in pending {
+        let due = last_size.get(id).map_or(Duration::ZERO, |t| {
+            SIZE_INTERVAL.saturating_sub(now.duration_since(*t))
+        });
+        wait = wait.min(due);
+    }
+    wait.max(Duration::from_millis(1))
+}
+
+enum Change {
+    Output(String),
+    Store,
+    Ignored,
+}
+
+fn classify(processes: &Path, path: &Path) -> Change {
+    let Ok(rel) = path.strip_prefix(processes) else {
+        // Outside processes/: the index (or its temp file) changed.
+        return match path.file_name().and_then(|n| n.to_str()) {
+            Some("index.json") => Change::Store,
+            _ => Change::Ignored,
+        };
+    };
+    let parts: Vec<&str> = rel
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(s) => s.to_str(),
+            _ => None,
+        })
+        .collect();
+    match parts.as_slice() {
+        [id] if id::is_valid(id) => Change::Store,
+        [id, file] if id::is_valid(id) => match *file {
+            OUTPUT_FILE | OUTPUT_META_FILE => Change::Output((*id).to_owned()),
+            "exit.json" | "shim.json" => Change::Store,
+            _ => Change::Ignored,
+        },
+        _ => Change::Ignored,
+    }
+}

@@ -1,0 +1,430 @@
+//! A workspace: one project folder and its processes. Every operation of the fronts is a method
+//! here; each one re-reads the store, so several processes (the app, any number of CLIs) can act
+//! on one workspace at once.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::broadcast;
+
+use crate::error::{Error, IoContext, Result};
+use crate::events::Event;
+use crate::output::{
+    self, GrepResult, LineChunk, OutputSource, ReadMethod, ReadRequest, ReadResult,
+};
+use crate::procdir::{self, Spec, StopFile};
+use crate::record::ProcessRecord;
+use crate::settings::Settings;
+use crate::store::{self, Store};
+use crate::{atomic, id, procinfo, spawn};
+
+/// How long a stop may take beyond its grace period before it is reported as stuck.
+const STOP_SLACK: Duration = Duration::from_secs(5);
+const EVENT_BUFFER: usize = 1024;
+
+#[derive(Debug, Clone, Default)]
+pub struct StartRequest {
+    pub command: String,
+    /// Defaults to the command.
+    pub title: Option<String>,
+    pub env: BTreeMap<String, String>,
+    pub stop_grace: Option<Duration>,
+    pub output_cap_bytes: Option<u64>,
+}
+
+impl StartRequest {
+    pub fn new(command: impl Into<String>) -> Self {
+        StartRequest {
+            command: command.into(),
+            ..Default::default()
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct StopRequest {
+    /// Overrides the process's grace period for this stop; zero kills at once.
+    pub grace: Option<Duration>,
+}
+
+/// What opening a workspace found that the user should hear about.
+#[derive(Debug, Clone, Default)]
+pub struct OpenReport {
+    pub warnings: Vec<String>,
+}
+
+pub struct Workspace {
+    pub(crate) store: Arc<Store>,
+    settings: Settings,
+    pub(crate) events: broadcast::Sender<Event>,
+    /// The last state published for each record, so that an unchanged record is not announced
+    /// twice (the watcher and the operation itself both see a change).
+    pub(crate) published: Arc<Mutex<HashMap<String, ProcessRecord>>>,
+}
+
+impl Workspace {
+    /// Opens the workspace at `folder`, creating its store, and reconciles the index with what the
+    /// shims recorded (processes that ended while nobody watched, shims that died).
+    pub fn open(folder: &Path, settings: Settings) -> Result<(Workspace, OpenReport)> {
+        let store = Store::open(folder)?;
+        let (events, _) = broadcast::channel(EVENT_BUFFER);
+        let ws = Workspace {
+            store: Arc::new(store),
+            settings,
+            events,
+            published: Arc::new(Mutex::new(HashMap::new())),
+        };
+        let records = ws.store.list()?;
+        if let Ok(mut published) = ws.published.lock() {
+            published.extend(records.into_iter().map(|r| (r.id.clone(), r)));
+        }
+        let report = OpenReport {
+            warnings: ws.store.take_warnings(),
+        };
+        Ok((ws, report))
+    }
+
+    pub fn id(&self) -> &str {
+        self.store.workspace_id()
+    }
+
+    pub fn folder(&self) -> &Path {
+        self.store.root()
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Warnings found since the last call (for example a damaged index that was rebuilt).
+    pub fn take_warnings(&self) -> Vec<String> {
+        self.store.take_warnings()
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.events.subscribe()
+    }
+
+    pub fn start(&self, req: StartRequest) -> Result<ProcessRecord> {
+        if req.command.trim().is_empty() {
+            return Err(Error::EmptyCommand);
+        }
+        for (key, value) in &req.env {
+            if !valid_env_name(key) || value.contains('\0') {
+                return Err(Error::InvalidEnv(format!("{key}={value}")));
+            }
+        }
+        if req.command.contains('\0') {
+            return Err(Error::Spawn("the command contains a NUL byte".into()));
+        }
+        self.store.check_present()?;
+        let exe = spawn::shim_exe(self.settings.shim_exe.as_ref())?;
+        let now = chrono::Utc::now();
+        let (id, dir) = self.create_process_dir(now)?;
+        let title = req
+            .title
+            .filter(|t| !t.trim().is_empty())
+            .unwrap_or_else(|| req.command.clone());
+        let spec = Spec {
+            id: id.clone(),
+            workspace_id: self.id().to_owned(),
+            title,
+            command: req.command,
+            cwd: self.store.root().to_owned(),
+            env: req.env,
+            started_at: now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            stop_grace_ms: req
+                .stop_grace
+                .unwrap_or(self.settings.stop_grace)
+                .as_millis() as u64,
+            output_cap_bytes: req
+                .output_cap_bytes
+                .unwrap_or(self.settings.output_cap_bytes),
+        };
+        let started = atomic::write_json(&dir.join(procdir::SPEC), &spec)
+            .and_then(|()| spawn::start_shim(&exe, &dir));
+        let shim = match started {
+            Ok(shim) => shim,
+            Err(e) => {
+                let _ = fs::remove_dir_all(&dir);
+                return Err(e);
+            }
+        };
+        let mut record = store::record_from(&spec, Some(&shim));
+        let record = self.store.update(|records| {
+            self.store.refresh(&mut record);
+            records.retain(|r| r.id != record.id);
+            records.push(record.clone());
+            Ok(record)
+        })?;
+        tracing::info!(id = %record.id, pid = ?record.pid, "started");
+        self.publish(std::slice::from_ref(&record));
+        Ok(record)
+    }
+
+    fn create_process_dir(&self, now: chrono::DateTime<chrono::Utc>) -> Result<(String, PathBuf)> {
+        let parent = self.store.processes_dir();
+        fs::create_dir_all(&parent).ctx("creating", &parent)?;
+        let mut last = None;
+        for _ in 0..16 {
+            let id = id::new_id(now);
+            let dir = parent.join(&id);
+            match fs::create_dir(&dir) {
+                Ok(()) => return Ok((id, dir)),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
+                Err(e) => return Err(Error::io("creating", &dir, e)),
+            }
+        }
+        Err(Error::io(
+            "creating a process folder in",
+            &parent,
+            last.unwrap_or_else(|| std::io::Error::other("too many id collisions")),
+        ))
+    }
+
+    /// Every record, reconciled and with current output sizes, oldest first.
+    pub fn list(&self) -> Result<Vec<ProcessRecord>> {
+        let records = self.store.list()?;
+        self.publish(&records);
+        Ok(records)
+    }
+
+    pub fn get(&self, id: &str) -> Result<ProcessRecord> {
+        id::validate(id)?;
+        self.list()?
+            .into_iter()
+            .find(|r| r.id == id)
+            .ok_or_else(|| Error::NotFound(id.to_owned()))
+    }
+
+    /// Stops the whole tree (SIGTERM, then SIGKILL after the grace period) and returns the record
+    /// once the shim has reaped everything. Stopping a finished process returns its record.
+    pub fn stop(&self, id: &str, req: StopRequest) -> Result<ProcessRecord> {
+        let record = self.get(id)?;
+        let (Some(sup), true) = (record.supervisor.clone(), record.status.is_running()) else {
+            return Ok(record);
+        };
+        let dir = self.store.process_dir(id)?;
+        let grace = req
+            .grace
+            .unwrap_or(Duration::from_millis(record.stop_grace_ms));
+        atomic::write_json(
+            &dir.join(procdir::STOP),
+            &StopFile {
+                grace_ms: grace.as_millis() as u64,
+            },
+        )?;
+        let stopping = self.store.update(|records| {
+            let r = records
+                .iter_mut()
+                .find(|r| r.id == id)
+                .ok_or_else(|| Error::NotFound(id.to_owned()))?;
+            if r.status.is_running() && r.stopping_since.is_none() {
+                r.stopping_since = Some(crate::shim::now_rfc3339());
+            }
+            Ok(r.clone())
+        })?;
+        self.publish(std::slice::from_ref(&stopping));
+        let started = Instant::now();
+        procinfo::signal_verified(sup.shim_pid, sup.shim_start_time, libc::SIGTERM);
+        if !procinfo::wait_exit(sup.shim_pid, sup.shim_start_time, grace + STOP_SLACK) {
+            return Err(Error::Timeout(
+                started.elapsed().as_secs_f64(),
+                format!("the shim of {id} to end the process tree"),
+            ));
+        }
+        let done = self.get(id)?;
+        tracing::info!(id, status = done.status.as_str(), elapsed = ?started.elapsed(), "stopped");
+        Ok(done)
+    }
+
+    /// Waits until the process is no longer running, up to `timeout` (forever when None).
+    pub fn wait(&self, id: &str, timeout: Option<Duration>) -> Result<ProcessRecord> {
+        let record = self.get(id)?;
+        let (Some(sup), true) = (record.supervisor.clone(), record.status.is_running()) else {
+            return Ok(record);
+        };
+        let limit = timeout.unwrap_or(Duration::from_secs(u64::from(u32::MAX)));
+        if !procinfo::wait_exit(sup.shim_pid, sup.shim_start_time, limit) {
+            return Err(Error::Timeout(limit.as_secs_f64(), format!("{id} to end")));
+        }
+        self.get(id)
+    }
+
+    /// Stops the process if it runs, then deletes its record and its folder.
+    pub fn remove(&self, id: &str) -> Result<()> {
+        self.stop(id, StopRequest::default())?;
+        let dir = self.store.process_dir(id)?;
+        let trash = self
+            .store
+            .processes_dir()
+            .join(format!(".removing-{id}-{}", id::random_hex(3)));
+        self.store.update(|records| {
+            let before = records.len();
+            records.retain(|r| r.id != id);
+            if records.len() == before {
+                return Err(Error::NotFound(id.to_owned()));
+            }
+            // Renamed out of the way inside the lock, so that no merge can bring it back.
+            match fs::rename(&dir, &trash) {
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                Err(e) => Err(Error::io("removing", &dir, e)),
+            }
+        })?;
+        if let Err(e) = fs::remove_dir_all(&trash) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                tracing::warn!("could not delete {}: {e}", trash.display());
+            }
+        }
+        if let Ok(mut published) = self.published.lock() {
+            published.remove(id);
+        }
+        let _ = self.events.send(Event::Removed {
+            id: id.to_owned(),
+            workspace_id: self.id().to_owned(),
+        });
+        Ok(())
+    }
+
+    /// The seed's cleanup when a workspace is closed: stops every running process, keeping history.
+    pub fn close(&self) -> Result<Vec<ProcessRecord>> {
+        let running: Vec<String> = self
+            .list()?
+            .into_iter()
+            .filter(|r| r.status.is_running())
+            .map(|r| r.id)
+            .collect();
+        let results: Vec<Result<ProcessRecord>> = std::thread::scope(|s| {
+            let handles: Vec<_> = running
+                .iter()
+                .map(|id| s.spawn(move || self.stop(id, StopRequest::default())))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(Error::Spawn("a stop thread panicked".into())))
+                })
+                .collect()
+        });
+        results.into_iter().collect()
+    }
+
+    /// The output file of a process, for "open" and "reveal" in a file manager.
+    pub fn output_path(&self, id: &str) -> Result<PathBuf> {
+        self.get(id)?;
+        Ok(self.store.process_dir(id)?.join(output::OUTPUT_FILE))
+    }
+
+    pub(crate) fn source(&self, id: &str) -> Result<OutputSource> {
+        self.get(id)?;
+        OutputSource::open(id, &self.store.process_dir(id)?)
+    }
+
+    /// The reference's `readOutput`: full, head, tail or grep, with `max_bytes`.
+    pub fn read(&self, id: &str, req: &ReadRequest) -> Result<ReadResult> {
+        let src = self.source(id)?;
+        output::read(&src, req)
+    }
+
+    pub fn grep(
+        &self,
+        id: &str,
+        pattern: &str,
+        limit: Option<usize>,
+        max_bytes: Option<u64>,
+    ) -> Result<GrepResult> {
+        let src = self.source(id)?;
+        output::grep(&src, Some(pattern), limit, max_bytes)
+    }
+
+    /// Up to `lines` whole lines ending at `end_offset` (the file's end when None): what a viewer
+    /// fetches when the user scrolls up.
+    pub fn lines_before(
+        &self,
+        id: &str,
+        end_offset: Option<u64>,
+        lines: usize,
+        max_bytes: usize,
+    ) -> Result<LineChunk> {
+        let src = self.source(id)?;
+        output::lines_before(&src, end_offset.unwrap_or(src.len()), lines, max_bytes)
+    }
+
+    pub fn lines_after(
+        &self,
+        id: &str,
+        start_offset: u64,
+        lines: usize,
+        max_bytes: usize,
+    ) -> Result<LineChunk> {
+        let src = self.source(id)?;
+        output::lines_after(&src, start_offset, lines, max_bytes)
+    }
+
+    /// Streams the kept output (or its last `max_bytes`) to `out` without holding it in memory.
+    pub fn copy_output(
+        &self,
+        id: &str,
+        max_bytes: Option<u64>,
+        out: &mut dyn std::io::Write,
+    ) -> Result<u64> {
+        let src = self.source(id)?;
+        let end = src.len();
+        let start = max_bytes.map_or(0, |m| end.saturating_sub(m));
+        output::copy_to(&src, start, end, out)
+    }
+
+    /// Streams every matching line to `out`, like grep; returns how many matched.
+    pub fn grep_to(
+        &self,
+        id: &str,
+        pattern: &str,
+        max_bytes: Option<u64>,
+        out: &mut dyn std::io::Write,
+    ) -> Result<u64> {
+        let src = self.source(id)?;
+        output::grep_to(&src, pattern, max_bytes, out)
+    }
+
+    /// Publishes `updated` for each record that differs from what was last published.
+    pub(crate) fn publish(&self, records: &[ProcessRecord]) {
+        let Ok(mut published) = self.published.lock() else {
+            return;
+        };
+        for record in records {
+            if published.get(&record.id) != Some(record) {
+                published.insert(record.id.clone(), record.clone());
+                let _ = self.events.send(Event::Updated {
+                    record: record.clone(),
+                });
+            }
+        }
+    }
+
+    pub(crate) fn process_dir(&self, id: &str) -> Result<PathBuf> {
+        self.store.process_dir(id)
+    }
+}
+
+impl ReadMethod {
+    pub fn parse(s: &str) -> Option<ReadMethod> {
+        match s {
+            "full" => Some(ReadMethod::Full),
+            "head" => Some(ReadMethod::Head),
+            "tail" => Some(ReadMethod::Tail),
+            "grep" => Some(ReadMethod::Grep),
+            _ => None,
+        }
+    }
+}
+
+fn valid_env_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c == '_' || c.is_ascii_alphabetic())
+        && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
+}
