@@ -9,7 +9,7 @@ use crate::record::ProcessRecord;
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum Event {
     #[serde(rename_all = "camelCase")]
-    Updated { record: ProcessRecord },
+    Updated { record: Box<ProcessRecord> },
     #[serde(rename_all = "camelCase")]
     Removed { id: String, workspace_id: String },
 }

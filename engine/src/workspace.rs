@@ -95,6 +95,11 @@ impl Workspace {
         self.store.root()
     }
 
+    /// Fails with `MissingFolder` once the folder has been deleted or moved away.
+    pub fn check_present(&self) -> Result<()> {
+        self.store.check_present()
+    }
+
     pub fn settings(&self) -> &Settings {
         &self.settings
     }
@@ -400,7 +405,7 @@ impl Workspace {
             if published.get(&record.id) != Some(record) {
                 published.insert(record.id.clone(), record.clone());
                 let _ = self.events.send(Event::Updated {
-                    record: record.clone(),
+                    record: Box::new(record.clone()),
                 });
             }
         }

@@ -409,11 +409,9 @@ fn concurrency(root: &Path) -> Result<()> {
         })
         .collect();
     let mut ok = 0;
-    for c in children {
-        if let Ok(mut c) = c {
-            if c.wait().map(|s| s.success()).unwrap_or(false) {
-                ok += 1;
-            }
+    for mut c in children.into_iter().flatten() {
+        if c.wait().map(|s| s.success()).unwrap_or(false) {
+            ok += 1;
         }
     }
     let secs = t.elapsed().as_secs_f64();

@@ -1,43 +1,92 @@
-//! Test harness: a temporary workspace folder, the real `procdeck` binary, and a guard that
-//! ends every process a test started, even when the test fails.
+//! Test harness: a temporary workspace folder, the real `procdeck` binary, and guards that end
+//! every process a test started, even when the test fails.
 
 #![allow(dead_code)]
 
 use std::collections::HashSet;
 use std::ffi::OsStr;
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use procdeck_engine::procinfo;
 use procdeck_engine::{ProcessRecord, Settings, Status};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_procdeck");
 
+/// Engine settings for a test that uses the engine API directly: the shim is the real
+/// `procdeck` binary (the test executable is not one).
 pub fn settings() -> Settings {
-    Settings { shim_exe: Some(PathBuf::from(BIN)), ..Settings::default() }
+    Settings {
+        shim_exe: Some(PathBuf::from(BIN)),
+        ..Settings::default()
+    }
+}
+
+/// What a shim wrote about itself in `shim.json`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShimIds {
+    pub shim_pid: u32,
+    pub shim_start_time: u64,
+    pub pid: u32,
+    pub pid_start_time: u64,
 }
 
 /// A temporary workspace. Dropping it kills every shim that was started in it and everything
-/// those shims supervise, by process group and by walking /proc.
+/// those shims supervise: the shim's tree (checked by start time, so a reused pid is never
+/// touched) and every process left in the shim's session.
 pub struct TestWs {
     pub dir: tempfile::TempDir,
 }
 
+impl Default for TestWs {
+    fn default() -> Self {
+        TestWs::new()
+    }
+}
+
 impl TestWs {
     pub fn new() -> TestWs {
-        TestWs { dir: tempfile::Builder::new().prefix("procdeck-test-").tempdir().expect("temp dir") }
+        TestWs {
+            dir: tempfile::Builder::new()
+                .prefix("procdeck-test-")
+                .tempdir()
+                .expect("temp dir"),
+        }
     }
 
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
 
+    /// The folder as the engine records it (symlinks resolved).
+    pub fn canonical(&self) -> PathBuf {
+        std::fs::canonicalize(self.path()).expect("canonical workspace path")
+    }
+
     pub fn store(&self) -> PathBuf {
         self.path().join(".procdeck")
     }
 
+    pub fn index_path(&self) -> PathBuf {
+        self.store().join("index.json")
+    }
+
     pub fn process_dir(&self, id: &str) -> PathBuf {
         self.store().join("processes").join(id)
+    }
+
+    /// A `procdeck -w <dir> ARGS` command, not yet run.
+    pub fn command<I, S>(&self, args: I) -> Command
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut cmd = Command::new(BIN);
+        cmd.arg("-w").arg(self.path()).args(args);
+        cmd
     }
 
     /// Runs `procdeck -w <dir> ARGS`.
@@ -46,11 +95,23 @@ impl TestWs {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
-        Command::new(BIN).arg("-w").arg(self.path()).args(args).output().expect("run procdeck")
+        self.command(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run procdeck")
     }
 
     /// Runs the CLI and asserts success, returning stdout.
     pub fn ok<I, S>(&self, args: I) -> String
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        String::from_utf8_lossy(&self.ok_bytes(args)).into_owned()
+    }
+
+    /// Runs the CLI and asserts success, returning stdout as bytes.
+    pub fn ok_bytes<I, S>(&self, args: I) -> Vec<u8>
     where
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
@@ -62,7 +123,7 @@ impl TestWs {
             String::from_utf8_lossy(&out.stderr),
             String::from_utf8_lossy(&out.stdout)
         );
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        out.stdout
     }
 
     /// Runs the CLI expecting failure; returns stderr after checking it is one `procdeck:` line.
@@ -72,10 +133,19 @@ impl TestWs {
         S: AsRef<OsStr>,
     {
         let out = self.cli(args);
-        assert!(!out.status.success(), "expected failure, got: {}", String::from_utf8_lossy(&out.stdout));
-        let err = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert_one_error_line(&err);
-        err
+        check_failure(&out)
+    }
+
+    /// Runs `--json ARGS` and parses stdout.
+    pub fn json<I, S>(&self, args: I) -> serde_json::Value
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut all: Vec<std::ffi::OsString> = vec!["--json".into()];
+        all.extend(args.into_iter().map(|a| a.as_ref().to_owned()));
+        let text = self.ok(all);
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
     }
 
     pub fn start(&self, command: &str) -> ProcessRecord {
@@ -89,59 +159,143 @@ impl TestWs {
         serde_json::from_str(&self.ok(args)).expect("start prints a record")
     }
 
+    pub fn list(&self) -> Vec<ProcessRecord> {
+        serde_json::from_str(&self.ok(["--json", "list"])).expect("list json")
+    }
+
     pub fn record(&self, id: &str) -> ProcessRecord {
-        let list: Vec<ProcessRecord> = serde_json::from_str(&self.ok(["--json", "list"])).expect("list json");
-        list.into_iter().find(|r| r.id == id).expect("record listed")
+        self.list()
+            .into_iter()
+            .find(|r| r.id == id)
+            .expect("record listed")
     }
 
     pub fn wait(&self, id: &str) -> ProcessRecord {
-        serde_json::from_str(&self.ok(["--json", "wait", id, "--timeout", "30"])).expect("wait json")
+        serde_json::from_str(&self.ok(["--json", "wait", id, "--timeout", "30"]))
+            .expect("wait json")
+    }
+
+    pub fn stop(&self, id: &str, grace: &str) -> ProcessRecord {
+        serde_json::from_str(&self.ok(["--json", "stop", id, "--grace", grace])).expect("stop json")
     }
 
     pub fn output(&self, id: &str) -> String {
         self.ok(["output", id])
     }
 
-    /// Pids of every shim ever started here (from their shim.json files).
-    fn shim_pids(&self) -> Vec<(u32, u32)> {
+    /// index.json as it is on disk, without going through the engine.
+    pub fn raw_index(&self) -> serde_json::Value {
+        let text = std::fs::read_to_string(self.index_path()).expect("read index.json");
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("index.json is not JSON ({e})"))
+    }
+
+    pub fn write_raw_index(&self, index: &serde_json::Value) {
+        let text = serde_json::to_string_pretty(index).expect("serialise index");
+        std::fs::write(self.index_path(), text).expect("write index.json");
+    }
+
+    pub fn shim_ids(&self, id: &str) -> ShimIds {
+        let path = self.process_dir(id).join("shim.json");
+        let text = std::fs::read_to_string(&path).expect("read shim.json");
+        parse_shim_ids(&text).expect("shim.json has pids")
+    }
+
+    /// `shim.json` of every process ever started here.
+    fn all_shims(&self) -> Vec<ShimIds> {
         let mut out = Vec::new();
-        let Ok(entries) = std::fs::read_dir(self.store().join("processes")) else { return out };
+        let Ok(entries) = std::fs::read_dir(self.store().join("processes")) else {
+            return out;
+        };
         for e in entries.flatten() {
-            let Ok(text) = std::fs::read_to_string(e.path().join("shim.json")) else { continue };
-            let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else { continue };
-            let shim = v["shimPid"].as_u64().unwrap_or(0) as u32;
-            let pid = v["pid"].as_u64().unwrap_or(0) as u32;
-            out.push((shim, pid));
+            let Ok(text) = std::fs::read_to_string(e.path().join("shim.json")) else {
+                continue;
+            };
+            if let Some(ids) = parse_shim_ids(&text) {
+                out.push(ids);
+            }
         }
         out
     }
 }
 
+fn parse_shim_ids(text: &str) -> Option<ShimIds> {
+    let v: serde_json::Value = serde_json::from_str(text).ok()?;
+    Some(ShimIds {
+        shim_pid: v["shimPid"].as_u64()? as u32,
+        shim_start_time: v["shimStartTime"].as_u64()?,
+        pid: v["pid"].as_u64()? as u32,
+        pid_start_time: v["pidStartTime"].as_u64()?,
+    })
+}
+
 impl Drop for TestWs {
     fn drop(&mut self) {
-        for (shim, pid) in self.shim_pids() {
-            kill_tree(shim);
-            if pid > 0 {
-                // SAFETY: the group of a command this test started.
-                unsafe { libc::kill(-(pid as i32), libc::SIGKILL) };
-            }
+        for s in self.all_shims() {
+            cleanup_shim(&s);
         }
     }
 }
 
+/// Ends a shim's tree and whatever is left of its session, never touching a process that
+/// started before the shim (so a reused pid is safe).
+pub fn cleanup_shim(s: &ShimIds) {
+    if s.shim_pid == 0 {
+        return;
+    }
+    if procinfo::is_alive(s.shim_pid, s.shim_start_time) {
+        kill_tree(s.shim_pid);
+    }
+    // The shim is a session leader: its command and anything not double-`setsid`ed stay in its
+    // session even after the shim is gone (reparented to pid 1).
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let members = session_members(s.shim_pid, s.shim_start_time);
+        if members.is_empty() || Instant::now() > deadline {
+            return;
+        }
+        for p in members {
+            // SAFETY: a process of this test's shim's session, started after the shim.
+            unsafe { libc::kill(p as i32, libc::SIGKILL) };
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn session_members(sid: u32, not_before: u64) -> Vec<u32> {
+    all_pids()
+        .into_iter()
+        .filter(|&p| {
+            procinfo::stat(p).is_some_and(|s| {
+                s.session == sid as i32 && s.start_time >= not_before && !dead_state(s.state)
+            })
+        })
+        .collect()
+}
+
+fn dead_state(state: char) -> bool {
+    state == 'Z' || state == 'X'
+}
+
+fn all_pids() -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()))
+        .collect()
+}
+
 /// SIGKILLs `root` and all its descendants, children first found, until none are left.
 pub fn kill_tree(root: u32) {
-    if root == 0 || procdeck_engine::procinfo::stat(root).is_none() {
+    if root == 0 || procinfo::stat(root).is_none() {
         return;
     }
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        let mut all = procdeck_engine::procinfo::descendants(root);
+        let mut all = procinfo::descendants(root);
         all.push(root);
-        let alive: Vec<u32> = all
-            .into_iter()
-            .filter(|p| procdeck_engine::procinfo::stat(*p).is_some_and(|s| s.state != 'Z'))
-            .collect();
+        let alive: Vec<u32> = all.into_iter().filter(|p| alive(*p)).collect();
         if alive.is_empty() || Instant::now() > deadline {
             return;
         }
@@ -153,26 +307,58 @@ pub fn kill_tree(root: u32) {
     }
 }
 
+/// True when `pid` exists and is not a zombie (pid 1 here does not reap, so a dead process
+/// may linger as a zombie).
+pub fn alive(pid: u32) -> bool {
+    procinfo::stat(pid).is_some_and(|s| !dead_state(s.state))
+}
+
+pub fn check_failure(out: &Output) -> String {
+    assert!(
+        !out.status.success(),
+        "expected failure, got success with stdout: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_one_error_line(&err);
+    err
+}
+
 pub fn assert_one_error_line(stderr: &str) {
-    let lines: Vec<&str> = stderr.lines().filter(|l| !l.contains("warning")).collect();
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| !l.starts_with("procdeck: warning:"))
+        .collect();
     assert_eq!(lines.len(), 1, "expected one error line, got {stderr:?}");
-    assert!(lines[0].starts_with("procdeck: "), "error line {:?} must start with `procdeck: `", lines[0]);
+    assert!(
+        lines[0].starts_with("procdeck: "),
+        "error line {:?} must start with `procdeck: `",
+        lines[0]
+    );
+}
+
+fn cmdline(pid: u32) -> Option<String> {
+    let bytes = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    let text = String::from_utf8_lossy(&bytes);
+    Some(text.trim_end_matches('\0').replace('\0', " "))
 }
 
 /// Living processes whose command line contains `marker` (used to find a test's own sleeps).
 pub fn processes_with(marker: &str) -> Vec<u32> {
-    let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir("/proc") else { return out };
-    for e in entries.flatten() {
-        let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
-        let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else { continue };
-        let text = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-        let zombie = procdeck_engine::procinfo::stat(pid).is_some_and(|s| s.state == 'Z');
-        if text.contains(marker) && !zombie && pid != std::process::id() {
-            out.push(pid);
-        }
-    }
-    out
+    all_pids()
+        .into_iter()
+        .filter(|&pid| pid != std::process::id())
+        .filter(|&pid| cmdline(pid).is_some_and(|c| c.contains(marker)) && alive(pid))
+        .collect()
+}
+
+/// Living processes whose command line is exactly `line` (arguments joined by spaces), e.g.
+/// `sleep 123456`: the sleep itself, not the shell that started it.
+pub fn processes_exactly(line: &str) -> Vec<u32> {
+    all_pids()
+        .into_iter()
+        .filter(|&pid| cmdline(pid).is_some_and(|c| c == line) && alive(pid))
+        .collect()
 }
 
 /// Kills processes found by marker; for cleanup of trees that escaped in a failing test.
@@ -187,10 +373,23 @@ impl Drop for MarkerGuard {
     }
 }
 
-/// A unique number for sleep durations, so a test can find exactly its own processes.
+/// A unique number for sleep durations, so a test can find exactly its own processes. It ends
+/// in 0: the caller may also use the next nine numbers (`m + 1` ... `m + 9`).
 pub fn unique_marker() -> String {
-    let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    format!("{}", 100_000 + (n % 800_000) as u64 + std::process::id() as u64 % 1000)
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::OnceLock;
+    static PREFIX: OnceLock<u64> = OnceLock::new();
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    // Fixed per test binary (its pid and start time), then a counter within it.
+    let prefix = *PREFIX.get_or_init(|| {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        (u64::from(std::process::id()) * 7 + secs) % 9000
+    });
+    let n = NEXT.fetch_add(1, Ordering::Relaxed) % 1000;
+    format!("{}", 10_000_000 + prefix * 10_000 + n * 10)
 }
 
 pub fn wait_until(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
@@ -207,4 +406,172 @@ pub fn ids(records: &[ProcessRecord]) -> HashSet<String> {
 
 pub fn is_running(r: &ProcessRecord) -> bool {
     r.status == Status::Running
+}
+
+/// `proc_YYYY-MM-DDTHHMM_xxxxxx` with 6 lowercase hex digits, checked here independently of
+/// the engine's own validator.
+pub fn id_is_well_formed(id: &str) -> bool {
+    let b = id.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    b.len() == 27
+        && id.starts_with("proc_")
+        && digits(5..9)
+        && b[9] == b'-'
+        && digits(10..12)
+        && b[12] == b'-'
+        && digits(13..15)
+        && b[15] == b'T'
+        && digits(16..20)
+        && b[20] == b'_'
+        && b[21..]
+            .iter()
+            .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c))
+}
+
+/// A child process (a follower, a decoy) killed and reaped when dropped.
+pub struct ChildGuard {
+    pub child: Child,
+}
+
+impl ChildGuard {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits for the child to exit, up to `timeout`; None if it did not.
+    pub fn wait_timeout(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Reads the child's stdout line by line on a thread; lines arrive on the returned channel.
+    pub fn stdout_lines(&mut self) -> Lines {
+        let out = self.child.stdout.take().expect("stdout piped");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(out);
+            loop {
+                let mut line = Vec::new();
+                match reader.read_until(b'\n', &mut line) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {
+                        if tx
+                            .send(String::from_utf8_lossy(&line).into_owned())
+                            .is_err()
+                        {
+                            break;
+                        }
+                    }
+                }
+            }
+        });
+        Lines { rx }
+    }
+
+    pub fn stderr_text(&mut self) -> String {
+        let mut text = String::new();
+        if let Some(mut err) = self.child.stderr.take() {
+            let _ = err.read_to_string(&mut text);
+        }
+        text
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Lines read from a child's stdout.
+pub struct Lines {
+    rx: mpsc::Receiver<String>,
+}
+
+impl Lines {
+    /// The next line, waiting up to `timeout`.
+    pub fn next(&self, timeout: Duration) -> Option<String> {
+        self.rx.recv_timeout(timeout).ok()
+    }
+
+    /// Every line until the writer closes its end (or `timeout` passes).
+    pub fn rest(&self, timeout: Duration) -> Vec<String> {
+        let deadline = Instant::now() + timeout;
+        let mut out = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.rx.recv_timeout(left) {
+                Ok(line) => out.push(line),
+                Err(_) => return out,
+            }
+        }
+    }
+}
+
+/// Spawns `procdeck -w <dir> ARGS` with stdout and stderr piped.
+pub fn spawn_cli<I, S>(ws: &TestWs, args: I) -> ChildGuard
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let child = ws
+        .command(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn procdeck");
+    ChildGuard { child }
+}
+
+/// A tmpfs mounted for a test, unmounted (lazily) when dropped.
+pub struct TmpfsMount {
+    pub dir: tempfile::TempDir,
+}
+
+impl TmpfsMount {
+    /// Mounts a small tmpfs with `options` (e.g. "ro" or "rw"); None where mounting is refused.
+    pub fn new(options: &str) -> Option<TmpfsMount> {
+        let dir = tempfile::Builder::new()
+            .prefix("procdeck-mnt-")
+            .tempdir()
+            .ok()?;
+        let status = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("{options},size=4m"), "tmpfs"])
+            .arg(dir.path())
+            .stderr(Stdio::null())
+            .status()
+            .ok()?;
+        status.success().then_some(TmpfsMount { dir })
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn remount(&self, options: &str) -> bool {
+        Command::new("mount")
+            .args(["-o", &format!("remount,{options}")])
+            .arg(self.path())
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+}
+
+impl Drop for TmpfsMount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount")
+            .arg("-l")
+            .arg(self.dir.path())
+            .status();
+    }
 }

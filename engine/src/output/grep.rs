@@ -1,5 +1,5 @@
-//! Grep over the output, streamed: the regex runs over whole blocks (one search per block, not
-//! one per line), and only the lines holding a match are located and decoded.
+//! Grep over the output, streamed: the regex runs over whole blocks (not once per line), and
+//! only the lines holding a match are located, checked and decoded.
 
 use std::io::Write;
 
@@ -32,9 +32,9 @@ fn compile(pattern: Option<&str>) -> Result<Regex> {
         _ => return Err(Error::MissingPattern),
     };
     RegexBuilder::new(pattern)
+        // `^` and `$` at each line. A `\r` before `\n` stays part of the line, as in grep, so that
+        // a line searched alone behaves exactly as it does inside its block.
         .multi_line(true)
-        // Output from tools that write CRLF still has `$` match at the end of its lines.
-        .crlf(true)
         .size_limit(REGEX_SIZE_LIMIT)
         .dfa_size_limit(REGEX_SIZE_LIMIT)
         .build()
@@ -82,7 +82,7 @@ fn search(
     let mut gap = false;
     loop {
         if pos < end {
-            let want = COPY_BLOCK.min((end - pos) as usize);
+            let want = (end - pos).min(COPY_BLOCK as u64) as usize;
             let old = buf.len();
             buf.resize(old + want, 0);
             let got = src.read_kept(pos, &mut buf[old..])?;
@@ -104,9 +104,10 @@ fn search(
             if align && !buf.is_empty() {
                 // The window may start mid-character; its first line starts after it.
                 let skip = skip_continuation(&buf);
+                let at_window = buf_off == window;
                 buf.drain(..skip);
                 buf_off += skip as u64;
-                if buf_off - skip as u64 == window {
+                if at_window {
                     window = buf_off;
                 }
                 align = false;
@@ -129,21 +130,49 @@ fn search(
         let mut at = 0;
         let mut counted = 0;
         let mut first_reported = false;
+        // Each step first asks for the earliest match end `e` (the engine stops there rather
+        // than extend a match), then for the leftmost-first match within the text up to the
+        // end of `e`'s line. That second search is bounded by what the first one scanned, and
+        // it is exact: no line before the match's line can match by itself, or its match would
+        // start further left. A match that goes through a newline says nothing about the lines
+        // it covers, and searching on from there could rescan them for every line, so the rest
+        // of the block is then checked line by line instead: slower, still linear, exact.
+        let mut line_by_line = false;
         while at < complete {
-            let Some(m) = re.find_at(hay, at) else { break };
-            let s = m.start();
-            if s == complete && hay[complete - 1] == b'\n' {
-                // An empty match after the last newline: no line is there.
-                break;
+            let (ls, le, whole) = if line_by_line {
+                (
+                    at,
+                    memchr(b'\n', &hay[at..]).map_or(complete, |i| at + i),
+                    false,
+                )
+            } else {
+                let Some(e) = re.shortest_match_at(hay, at) else {
+                    break;
+                };
+                if e >= complete && hay[complete - 1] == b'\n' {
+                    // It ends past the last newline, so it went through one.
+                    line_by_line = true;
+                    continue;
+                }
+                let bound = memchr(b'\n', &hay[e..]).map_or(complete, |i| e + i);
+                let Some(m) = re.find_at(&hay[..bound], at) else {
+                    // The two searches disagree; only the slow way is sure.
+                    line_by_line = true;
+                    continue;
+                };
+                let s = m.start();
+                let ls = memrchr(b'\n', &hay[at..s]).map_or(at, |i| at + i + 1);
+                let le = memchr(b'\n', &hay[s..bound]).map_or(bound, |i| s + i);
+                let whole = m.end() <= le;
+                line_by_line = !whole;
+                (ls, le, whole)
+            };
+            at = le + 1;
+            if ls == 0 && continued && continued_reported {
+                continue;
             }
-            let ls = memrchr(b'\n', &hay[at..s]).map_or(at, |i| at + i + 1);
-            let le = memchr(b'\n', &hay[s..]).map_or(complete, |i| s + i);
             let line = &hay[ls..le];
-            // A match running past the line's end (through `\n`) says nothing about the line
-            // alone; grep's answer is whether the line itself matches.
-            let matches = m.end() <= le || re.is_match(line);
-            let already = ls == 0 && continued && continued_reported;
-            if matches && !already {
+            if whole || re.is_match(line) {
                 line_no += memchr_iter(b'\n', &hay[counted..ls]).count() as u64;
                 counted = ls;
                 on_hit(Hit {
@@ -153,7 +182,6 @@ fn search(
                 })?;
                 first_reported |= ls == 0;
             }
-            at = le + 1;
         }
         line_no += memchr_iter(b'\n', &hay[counted..complete]).count() as u64;
         if cut {
@@ -187,29 +215,28 @@ fn grep_line(re: &Regex, hit: &Hit<'_>) -> GrepLine {
         shown.len()
     };
     let mapped = MappedText::new(&shown[..cut]);
-    let mut text = mapped.text.clone();
-    if text.len() > LINE_TEXT_CAP {
+    let mut text_len = mapped.text.len();
+    if text_len > LINE_TEXT_CAP {
         // Replacement characters made the text longer than its bytes.
-        let mut at = LINE_TEXT_CAP;
-        while !text.is_char_boundary(at) {
-            at -= 1;
+        text_len = LINE_TEXT_CAP;
+        while !mapped.text.is_char_boundary(text_len) {
+            text_len -= 1;
         }
-        text.truncate(at);
     }
+    let whole = cut == shown.len() && text_len == mapped.text.len();
     let mut matches = Vec::new();
     for m in re.find_iter(hit.line) {
-        if m.start() > cut {
+        let start = mapped.map(m.start().min(cut), false);
+        // An empty match at the very end (`$`) is shown; one where the text was cut is not.
+        if m.start() > cut || start > text_len || (start == text_len && !whole) {
             break;
         }
-        let start = mapped.map(m.start(), false).min(text.len());
-        let end = mapped.map(m.end().min(cut), true).min(text.len());
-        if start == text.len() && m.start() < cut {
-            // Starts in the part of the text cut off.
-            break;
-        }
+        let end = mapped.map(m.end().min(cut), true).clamp(start, text_len);
         // Both fit: the text is at most LINE_TEXT_CAP bytes.
-        matches.push((start as u32, end.max(start) as u32));
+        matches.push((start as u32, end as u32));
     }
+    let mut text = mapped.text;
+    text.truncate(text_len);
     GrepLine {
         line_number: hit.line_number,
         offset: hit.offset,
@@ -296,11 +323,7 @@ mod tests {
 
     /// Independent model: the regex applied to each line on its own.
     fn model(text: &[u8], pattern: &str) -> Vec<(u64, u64, Vec<u8>)> {
-        let re = RegexBuilder::new(pattern)
-            .multi_line(true)
-            .crlf(true)
-            .build()
-            .unwrap();
+        let re = RegexBuilder::new(pattern).multi_line(true).build().unwrap();
         let body = text.strip_suffix(b"\n").unwrap_or(text);
         let mut out = Vec::new();
         let mut off = 0u64;
@@ -389,11 +412,9 @@ mod tests {
             r.lines.iter().map(|l| l.line_number).collect::<Vec<_>>(),
             vec![1, 3, 4]
         );
-        let r = check(text, "error$");
-        assert_eq!(
-            r.lines.iter().map(|l| l.line_number).collect::<Vec<_>>(),
-            vec![2, 3, 6]
-        );
+        let numbers = |r: &GrepResult| r.lines.iter().map(|l| l.line_number).collect::<Vec<_>>();
+        assert_eq!(numbers(&check(text, "error$")), vec![2, 6]);
+        assert_eq!(numbers(&check(text, "error\r?$")), vec![2, 3, 6]);
         check(text, "^$");
         check(text, "^");
         check(text, "x*");
@@ -401,9 +422,65 @@ mod tests {
         check(text, r"one\nno");
         check(text, r"one\s+no");
         check(text, r"[^z]+two");
+        check(text, r"[^z]*");
+        check(text, r"\n");
+        check(text, r"e\s*$");
+        check(text, r"one\n|one");
+        check(text, r"r\r\nerror|two");
+        check(b"xa\nba\n", r"a\nb|a");
+        check(b"xa\nba\n", r"a\nba|a|zz");
+        check(b"xa\nb\nc\n", r"a\nb\nc|b");
         check(b"", "^");
         check(b"\n", "^$");
         check(b"\n\n", "^$");
+    }
+
+    #[test]
+    fn random_texts_match_model() {
+        // A small xorshift generator: deterministic, no extra dependency.
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let alphabet: [&[u8]; 8] = [
+            b"a",
+            b"b",
+            b"\n",
+            b"\r",
+            b" ",
+            "\u{e9}".as_bytes(),
+            b"\xff",
+            b"ab",
+        ];
+        let patterns = [
+            "a",
+            "^a",
+            "b$",
+            "^$",
+            "a b",
+            r"a\s+b",
+            r"a\nb|a",
+            r"[^a]+",
+            r"\bab\b",
+            "é",
+            r"\r$",
+            r"b\r?$",
+            "a*",
+            r"[ab]{3}",
+            r"a[^x]*b|b",
+        ];
+        for _ in 0..120 {
+            let len = (next() % 40) as usize;
+            let text: Vec<u8> = (0..len)
+                .flat_map(|_| alphabet[(next() % 8) as usize].to_vec())
+                .collect();
+            for p in patterns {
+                check(&text, p);
+            }
+        }
     }
 
     #[test]
@@ -445,6 +522,18 @@ mod tests {
         let r = grep(&src, Some("Q"), None, None).unwrap();
         assert_eq!(r.lines[0].text.len(), LINE_TEXT_CAP);
         assert_eq!(r.lines[0].matches, vec![(100, 101)]);
+        // Invalid bytes become 3-byte replacement characters: the text is still capped.
+        let mut line = vec![0xffu8; 30_000];
+        line.extend_from_slice(b"Q\nQ\xff\n");
+        let dir = folder_with(&line);
+        let r = grep(&open(&dir), Some("Q"), None, None).unwrap();
+        let capped = LINE_TEXT_CAP / 3 * 3;
+        assert_eq!(r.lines[0].text, "\u{FFFD}".repeat(capped / 3));
+        assert!(r.lines[0].matches.is_empty());
+        assert_eq!(
+            (r.lines[1].text.as_str(), &r.lines[1].matches[..]),
+            ("Q\u{FFFD}", &[(0, 1)][..])
+        );
     }
 
     #[test]
@@ -471,6 +560,7 @@ mod tests {
         assert!(r.lines.len() > 100);
         check(&text, r"^\d*-*NEEDLE-\d+$");
         check(&text, "line 1[0-9]*$");
+        check(&text, r"NEEDLE\s+-");
     }
 
     #[test]
@@ -527,7 +617,9 @@ mod tests {
         let mut text = b"short hit\n".to_vec();
         let mut long = vec![b'z'; LINE_CAP + 3 * COPY_BLOCK];
         long[10] = b'!';
-        long[LINE_CAP + 100] = b'!';
+        // Past the first cut: the same line, not to be reported again.
+        long[LINE_CAP + 2 * COPY_BLOCK] = b'!';
+        long[LINE_CAP + 2 * COPY_BLOCK + 50] = b'#';
         text.extend_from_slice(&long);
         text.extend_from_slice(b"\nafter hit\n");
         let dir = folder_with(&text);
@@ -537,9 +629,11 @@ mod tests {
         assert_eq!(got, vec![(1, 0), (2, 10), (3, text.len() as u64 - 10)]);
         assert_eq!(r.lines[1].text.len(), LINE_TEXT_CAP);
         // A match only past the cut is still found, from the part it is in.
-        let r = grep(&src, Some("z!"), None, None).unwrap();
-        assert_eq!(r.matching_lines, 2);
-        assert_eq!(r.lines[1].line_number, 2);
+        let r = grep(&src, Some("#"), None, None).unwrap();
+        assert_eq!(r.matching_lines, 1);
+        let hash_at = 10 + LINE_CAP as u64 + 2 * COPY_BLOCK as u64 + 50;
+        assert_eq!(r.lines[0].line_number, 2);
+        assert!(r.lines[0].offset > 10 && r.lines[0].offset <= hash_at);
     }
 
     #[test]
@@ -550,18 +644,35 @@ mod tests {
         let dir = folder_with(text.as_bytes());
         rotate(dir.path(), 4096);
         let src = open(&dir);
+        let kept = &text[4096..];
         let r = grep(&src, Some("line"), None, None).unwrap();
-        // Line 40 is cut by keptFrom (its text starts at 4096) and is still a line.
-        assert_eq!(r.matching_lines, 160);
-        assert_eq!(r.lines[0].offset, 4096);
-        assert_eq!(r.lines[1].line_number, 2);
+        assert_eq!(
+            r.matching_lines,
+            kept.lines().filter(|l| l.contains("line")).count() as u64
+        );
+        // Line 40 is cut by keptFrom to "040\n": it is line 1 of what is kept, and no match.
+        assert_eq!((r.lines[0].offset, r.lines[0].line_number), (4100, 2));
+        let r = grep(&src, Some("^040$"), None, None).unwrap();
+        assert_eq!((r.lines[0].offset, r.lines[0].line_number), (4096, 1));
         assert!(r.truncated && r.dropped_bytes == 4096);
         let r = grep(&src, Some("\0"), None, None).unwrap();
         assert_eq!(r.matching_lines, 0);
-        // Rotation after opening.
+        // Rotation after opening: the zeros of the new hole are never searched.
         rotate(dir.path(), 8192);
+        let r = grep(&src, Some(r"\x00"), None, None).unwrap();
+        assert_eq!(r.matching_lines, 0);
         let mut out = Vec::new();
-        assert_eq!(grep_to(&src, "line", None, &mut out).unwrap(), 119);
+        let kept = &text[8192..];
+        let expected: String = kept
+            .lines()
+            .filter(|l| l.contains("line"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert_eq!(
+            grep_to(&src, "line", None, &mut out).unwrap(),
+            expected.lines().count() as u64
+        );
+        assert_eq!(String::from_utf8(out.clone()).unwrap(), expected);
         assert!(!out.contains(&0));
     }
 }

@@ -184,7 +184,7 @@ fn scan_fwd(src: &OutputSource, floor: u64, from: u64, n: usize, cap: u64) -> Re
         let mut end = start;
         let mut done = false;
         while pos < upper && !done {
-            let want = BLOCK.min((upper - pos) as usize);
+            let want = (upper - pos).min(BLOCK as u64) as usize;
             let old = bytes.len();
             bytes.resize(old + want, 0);
             let got = src.read_kept(pos, &mut bytes[old..])?;
@@ -259,28 +259,31 @@ fn chunk(src: &OutputSource, span: Span) -> LineChunk {
 }
 
 /// The up to `n` whole lines that end at or before `end_offset`, for scrolling up. Stops
-/// early rather than return more than `max_bytes` bytes, but always returns at least one line
-/// when there is one (cut to its last `max_bytes` bytes if it is longer).
+/// early rather than return more than `max_bytes` bytes (64 MiB at most, whatever is asked),
+/// but always returns at least one line when there is one (cut to its last `max_bytes` bytes
+/// if it is longer).
 pub fn lines_before(
     src: &OutputSource,
     end_offset: u64,
     n: usize,
     max_bytes: usize,
 ) -> Result<LineChunk> {
-    let span = scan_back(src, src.kept_from(), end_offset, n, max_bytes as u64)?;
+    let cap = (max_bytes as u64).min(MAX_CONTENT);
+    let span = scan_back(src, src.kept_from(), end_offset, n, cap)?;
     Ok(chunk(src, span))
 }
 
 /// The up to `n` lines from `start_offset` on, for scrolling down or following. A line longer
-/// than `max_bytes` is cut to its first `max_bytes` bytes, and `end_offset` then points into
-/// it so that the next call continues it.
+/// than `max_bytes` (64 MiB at most) is cut to its first `max_bytes` bytes, and `end_offset`
+/// then points into it so that the next call continues it.
 pub fn lines_after(
     src: &OutputSource,
     start_offset: u64,
     n: usize,
     max_bytes: usize,
 ) -> Result<LineChunk> {
-    let span = scan_fwd(src, src.kept_from(), start_offset, n, max_bytes as u64)?;
+    let cap = (max_bytes as u64).min(MAX_CONTENT);
+    let span = scan_fwd(src, src.kept_from(), start_offset, n, cap)?;
     Ok(chunk(src, span))
 }
 
@@ -459,18 +462,18 @@ mod tests {
         let text = "first\nsecond\nthird\nfourth\n";
         let dir = folder_with(text.as_bytes());
         let src = open(&dir);
-        // The last 10 bytes are "d\nfourth\n": the window starts mid-line.
+        // The last 10 bytes are "rd\nfourth\n": the window starts mid-line.
         let f = read(&src, &req(ReadMethod::Full, None, Some(10))).unwrap();
         assert_eq!(
             (f.content.as_str(), f.truncated, f.start_offset),
-            ("d\nfourth\n", true, 16)
+            ("rd\nfourth\n", true, 16)
         );
         let t = read(&src, &req(ReadMethod::Tail, Some(5), Some(10))).unwrap();
-        assert_eq!((t.content.as_str(), t.truncated), ("d\nfourth\n", true));
+        assert_eq!((t.content.as_str(), t.truncated), ("rd\nfourth\n", true));
         let t = read(&src, &req(ReadMethod::Tail, Some(1), Some(10))).unwrap();
         assert_eq!(t.content, "fourth\n");
         let h = read(&src, &req(ReadMethod::Head, Some(1), Some(10))).unwrap();
-        assert_eq!((h.content.as_str(), h.truncated), ("d\n", true));
+        assert_eq!((h.content.as_str(), h.truncated), ("rd\n", true));
         let f = read(&src, &req(ReadMethod::Full, None, Some(1000))).unwrap();
         assert_eq!((f.content.as_str(), f.truncated), (text, false));
         let f = read(&src, &req(ReadMethod::Full, None, Some(0))).unwrap();
@@ -616,7 +619,7 @@ mod tests {
         for i in 0..3000 {
             text.push_str(&"x€y".repeat(i % 37));
             if i % 11 == 0 {
-                text.push_str("\r");
+                text.push('\r');
             }
             text.push('\n');
         }

@@ -10,7 +10,7 @@ mod grep;
 mod lines;
 mod meta;
 mod source;
-mod utf8;
+pub mod utf8;
 
 use serde::{Deserialize, Serialize};
 

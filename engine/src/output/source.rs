@@ -162,10 +162,10 @@ impl OutputSource {
 pub fn copy_to(src: &OutputSource, start: u64, end: u64, out: &mut dyn Write) -> Result<u64> {
     let end = end.min(src.len());
     let mut pos = start.max(src.kept_from());
-    let mut buf = vec![0u8; COPY_BLOCK.min(end.saturating_sub(pos) as usize)];
+    let mut buf = vec![0u8; end.saturating_sub(pos).min(COPY_BLOCK as u64) as usize];
     let mut written = 0u64;
     while pos < end {
-        let want = COPY_BLOCK.min((end - pos) as usize);
+        let want = (end - pos).min(COPY_BLOCK as u64) as usize;
         let got = src.read_kept(pos, &mut buf[..want])?;
         out.write_all(&buf[got.clone()])
             .ctx("copying", src.path())?;

@@ -1,0 +1,313 @@
+//! Stopping a whole tree (SIGTERM, then SIGKILL after the grace period), rm and close.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use procdeck_engine::Status;
+
+/// The tree: a plain background child, a double-forked `setsid` child, and a child that
+/// ignores SIGTERM. Returns the command and the three sleeps' command lines.
+fn nasty_tree(m: &str) -> (String, [String; 3]) {
+    let base: u64 = m.parse().unwrap();
+    let (a, b, c) = (base + 1, base + 2, base + 3);
+    let cmd = format!(
+        "sleep {a} & (setsid sleep {b} &) ; bash -c \"trap '' TERM; exec sleep {c}\" & wait"
+    );
+    (
+        cmd,
+        [
+            format!("sleep {a}"),
+            format!("sleep {b}"),
+            format!("sleep {c}"),
+        ],
+    )
+}
+
+fn wait_for_all(sleeps: &[String]) {
+    wait_until(
+        "every sleep of the tree to run",
+        Duration::from_secs(10),
+        || sleeps.iter().all(|s| processes_exactly(s).len() == 1),
+    );
+}
+
+#[test]
+fn stop_leaves_zero_survivors_of_a_nasty_tree() {
+    let ws = TestWs::new();
+    let m = unique_marker();
+    let _guard = MarkerGuard(m[..m.len() - 1].to_owned());
+    let (cmd, sleeps) = nasty_tree(&m);
+    let r = ws.start_with(&["--grace", "0.3"], &cmd);
+    wait_for_all(&sleeps);
+    let pids: Vec<u32> = sleeps.iter().map(|s| processes_exactly(s)[0]).collect();
+    let main = r.pid.unwrap();
+    assert!(alive(main));
+
+    let started = Instant::now();
+    let stopped = ws.stop(&r.id, "0.3");
+    let took = started.elapsed();
+
+    assert_eq!(stopped.status, Status::Stopped, "{stopped:?}");
+    assert!(stopped.stop_requested);
+    assert!(stopped.stopped_at.is_some());
+    assert!(stopped.stopping_since.is_none());
+    for (line, pid) in sleeps.iter().zip(&pids) {
+        assert!(!alive(*pid), "{line} (pid {pid}) survived the stop");
+        assert!(
+            processes_exactly(line).is_empty(),
+            "{line} survived the stop"
+        );
+    }
+    assert!(!alive(main), "the main bash survived");
+    let shim = ws.shim_ids(&r.id);
+    assert!(
+        !alive(shim.shim_pid),
+        "the shim is still running after the stop returned"
+    );
+    assert!(
+        processes_with(&m[..m.len() - 1]).is_empty(),
+        "something of the tree survived: {:?}",
+        processes_with(&m[..m.len() - 1])
+    );
+    assert!(
+        took < Duration::from_secs(5),
+        "a stop with a 0.3 s grace took {took:?}"
+    );
+    let exit = std::fs::read_to_string(ws.process_dir(&r.id).join("exit.json")).unwrap();
+    assert!(exit.contains("\"survivors\": []"), "{exit}");
+    assert!(exit.contains("\"stopRequested\": true"), "{exit}");
+}
+
+#[test]
+fn default_grace_is_two_seconds_before_sigkill() {
+    let ws = TestWs::new();
+    let m = unique_marker();
+    let _guard = MarkerGuard(m[..m.len() - 1].to_owned());
+    let (cmd, sleeps) = nasty_tree(&m);
+    let r = ws.start(&cmd);
+    assert_eq!(r.stop_grace_ms, 2000);
+    wait_for_all(&sleeps);
+    let started = Instant::now();
+    let stopped: procdeck_engine::ProcessRecord =
+        serde_json::from_str(&ws.ok(["--json", "stop", &r.id])).unwrap();
+    let took = started.elapsed();
+    assert_eq!(stopped.status, Status::Stopped);
+    // The TERM-ignoring sleep only goes at SIGKILL, 2 s after SIGTERM.
+    assert!(
+        took >= Duration::from_millis(1900),
+        "stopped after {took:?}: SIGKILL came before the 2 s grace"
+    );
+    assert!(took < Duration::from_secs(7), "stop took {took:?}");
+    for line in &sleeps {
+        assert!(processes_exactly(line).is_empty(), "{line} survived");
+    }
+}
+
+#[test]
+fn grace_is_configurable_at_start_and_at_stop() {
+    let ws = TestWs::new();
+    let m = unique_marker();
+    let _guard = MarkerGuard(m[..m.len() - 1].to_owned());
+    let base: u64 = m.parse().unwrap();
+    let stubborn = |n: u64| format!("bash -c \"trap '' TERM; exec sleep {n}\" & wait");
+
+    // A long grace given at start is what a plain stop uses...
+    let long = ws.start_with(&["--grace", "30"], &stubborn(base + 1));
+    assert_eq!(long.stop_grace_ms, 30_000);
+    // ...and a short one at start makes a plain stop quick.
+    let short = ws.start_with(&["--grace", "0.2"], &stubborn(base + 2));
+    assert_eq!(short.stop_grace_ms, 200);
+    wait_until("the sleeps", Duration::from_secs(5), || {
+        processes_exactly(&format!("sleep {}", base + 1)).len() == 1
+            && processes_exactly(&format!("sleep {}", base + 2)).len() == 1
+    });
+
+    let t = Instant::now();
+    let r: procdeck_engine::ProcessRecord =
+        serde_json::from_str(&ws.ok(["--json", "stop", &short.id])).unwrap();
+    let took = t.elapsed();
+    assert_eq!(r.status, Status::Stopped);
+    assert!(
+        took >= Duration::from_millis(150) && took < Duration::from_millis(1900),
+        "a 0.2 s grace from start took {took:?}"
+    );
+
+    // `stop --grace` overrides the 30 s of the start.
+    let t = Instant::now();
+    let r = ws.stop(&long.id, "0.3");
+    let took = t.elapsed();
+    assert_eq!(r.status, Status::Stopped);
+    assert!(
+        took < Duration::from_secs(3),
+        "stop --grace 0.3 took {took:?} (the start's 30 s grace was used?)"
+    );
+    assert!(processes_exactly(&format!("sleep {}", base + 1)).is_empty());
+
+    // Zero kills at once; the TERM-ignoring process does not delay it.
+    let now = ws.start_with(&["--grace", "30"], &stubborn(base + 3));
+    wait_until("the sleep", Duration::from_secs(5), || {
+        processes_exactly(&format!("sleep {}", base + 3)).len() == 1
+    });
+    let t = Instant::now();
+    assert_eq!(ws.stop(&now.id, "0").status, Status::Stopped);
+    assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
+    assert!(processes_exactly(&format!("sleep {}", base + 3)).is_empty());
+}
+
+#[test]
+fn a_process_that_handles_sigterm_can_clean_up_and_its_output_is_kept() {
+    let ws = TestWs::new();
+    let r = ws.start_with(
+        &["--grace", "5"],
+        "trap 'echo cleaning up; exit 0' TERM; echo ready; while :; do sleep 0.05; done",
+    );
+    wait_until("ready", Duration::from_secs(5), || {
+        ws.output(&r.id).contains("ready")
+    });
+    let t = Instant::now();
+    let stopped = ws.stop(&r.id, "5");
+    assert!(
+        t.elapsed() < Duration::from_secs(3),
+        "the process exited on SIGTERM; the stop should not wait for the grace"
+    );
+    assert_eq!(stopped.status, Status::Stopped);
+    assert_eq!(stopped.exit_code, Some(0));
+    // (bash may also report its `sleep` child as Terminated: the whole tree got SIGTERM.)
+    let out = ws.output(&r.id);
+    assert!(
+        out.starts_with("ready\n") && out.ends_with("cleaning up\n"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn stopping_a_finished_process_is_a_no_op_returning_its_record() {
+    let ws = TestWs::new();
+    let r = ws.start("exit 5");
+    let done = ws.wait(&r.id);
+    assert_eq!(done.status, Status::Error);
+    let index_before = std::fs::read(ws.index_path()).unwrap();
+    let again = ws.stop(&r.id, "0.3");
+    assert_eq!(again.status, Status::Error);
+    assert_eq!(again.exit_code, Some(5));
+    assert_eq!(again.stopped_at, done.stopped_at);
+    assert!(!again.stop_requested);
+    assert_eq!(again, ws.stop(&r.id, "0.3"));
+    assert_eq!(std::fs::read(ws.index_path()).unwrap(), index_before);
+    assert!(!ws.process_dir(&r.id).join("stop.json").exists());
+
+    // Human output of stop is the table.
+    let table = ws.ok(["stop", &r.id]);
+    assert!(
+        table.contains(&r.id) && table.contains("error (5)"),
+        "{table}"
+    );
+}
+
+#[test]
+fn rm_stops_then_deletes_record_and_folder() {
+    let ws = TestWs::new();
+    let m = unique_marker();
+    let _guard = MarkerGuard(m[..m.len() - 1].to_owned());
+    let (cmd, sleeps) = nasty_tree(&m);
+    // rm uses the process's own grace period.
+    let running = ws.start_with(&["--grace", "0.3"], &cmd);
+    let keep = ws.start("echo keep");
+    let finished = ws.start("echo done");
+    ws.wait(&finished.id);
+    ws.wait(&keep.id);
+    wait_for_all(&sleeps);
+    let shim = ws.shim_ids(&running.id);
+
+    let out = ws.json(["rm", &running.id]);
+    assert_eq!(out["id"], running.id.as_str());
+    assert_eq!(out["removed"], true);
+    for line in &sleeps {
+        assert!(processes_exactly(line).is_empty(), "{line} survived rm");
+    }
+    assert!(!alive(shim.shim_pid));
+    assert!(
+        !ws.process_dir(&running.id).exists(),
+        "folder kept after rm"
+    );
+
+    let text = ws.ok(["rm", &finished.id]);
+    assert!(text.contains(&format!("removed {}", finished.id)), "{text}");
+    assert!(!ws.process_dir(&finished.id).exists());
+
+    let left = ws.list();
+    assert_eq!(ids(&left), [keep.id.clone()].into_iter().collect());
+    let index = ws.raw_index();
+    assert_eq!(index.as_array().unwrap().len(), 1);
+    // No trash is left behind in processes/.
+    let entries: Vec<String> = std::fs::read_dir(ws.store().join("processes"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(entries, vec![keep.id.clone()]);
+
+    // Removing it again: unknown id.
+    let err = ws.fails(["rm", &running.id]);
+    assert!(err.contains("no process with id"), "{err}");
+    let err = ws.fails(["output", &finished.id]);
+    assert!(err.contains("no process with id"), "{err}");
+}
+
+#[test]
+fn close_stops_every_running_process_and_keeps_history() {
+    let ws = TestWs::new();
+    let m = unique_marker();
+    let _guard = MarkerGuard(m[..m.len() - 1].to_owned());
+    let base: u64 = m.parse().unwrap();
+    let finished = ws.start("exit 2");
+    ws.wait(&finished.id);
+    let a = ws.start_with(&["--grace", "0.3"], &format!("sleep {}", base + 1));
+    let b = ws.start_with(
+        &["--grace", "0.3"],
+        &format!("bash -c \"trap '' TERM; exec sleep {}\" & wait", base + 2),
+    );
+    let (cmd, sleeps) = nasty_tree(&(base + 4).to_string());
+    let c = ws.start_with(&["--grace", "0.3"], &cmd);
+    wait_for_all(&sleeps);
+    wait_until("the sleeps", Duration::from_secs(5), || {
+        processes_exactly(&format!("sleep {}", base + 1)).len() == 1
+            && processes_exactly(&format!("sleep {}", base + 2)).len() == 1
+    });
+
+    let t = Instant::now();
+    let closed: Vec<procdeck_engine::ProcessRecord> =
+        serde_json::from_str(&ws.ok(["--json", "close"])).unwrap();
+    // The stops run side by side: three 0.3 s graces do not add up.
+    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+    assert_eq!(
+        ids(&closed),
+        [a.id.clone(), b.id.clone(), c.id.clone()]
+            .into_iter()
+            .collect()
+    );
+    assert!(closed.iter().all(|r| r.status == Status::Stopped));
+    assert!(
+        processes_with(&m[..m.len() - 1]).is_empty(),
+        "survivors: {:?}",
+        processes_with(&m[..m.len() - 1])
+    );
+
+    let list = ws.list();
+    assert_eq!(list.len(), 4, "close keeps the history");
+    for r in &list {
+        if r.id == finished.id {
+            assert_eq!((r.status, r.exit_code), (Status::Error, Some(2)));
+        } else {
+            assert_eq!(r.status, Status::Stopped, "{r:?}");
+            assert!(r.stop_requested);
+        }
+    }
+    // Closing again with nothing running is fine and stops nothing.
+    let again: Vec<procdeck_engine::ProcessRecord> =
+        serde_json::from_str(&ws.ok(["--json", "close"])).unwrap();
+    assert!(again.is_empty());
+    assert_eq!(ws.ok(["close"]).trim(), "no processes");
+}

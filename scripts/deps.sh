@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs what building, running and testing Procdeck needs on Debian/Ubuntu, skipping what is
+# already there. Idempotent; used by start.sh and test.sh.
+set -euo pipefail
+
+APT_PACKAGES=(
+  build-essential pkg-config libssl-dev curl file
+  libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
+  xvfb xauth webkit2gtk-driver imagemagick
+)
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "deps: installing ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if ! command -v cargo >/dev/null; then
+  echo "deps: Rust is missing: install it with rustup (https://rustup.rs), then run this again" >&2
+  exit 1
+fi
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "deps: installing Node.js and npm"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm
+fi
+
+if [ "${PROCDECK_E2E_DEPS:-0}" = 1 ] && ! command -v tauri-driver >/dev/null; then
+  echo "deps: building tauri-driver (cargo install)"
+  cargo install tauri-driver --locked --version "^2"
+fi
+
+cd "$(dirname "$0")/../ui"
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "deps: npm ci (ui/)"
+  npm ci --no-audit --no-fund
+fi

@@ -1,0 +1,301 @@
+//! The window's commands: each validates its input, calls the engine off the main thread, and
+//! returns a typed result or an [`AppError`].
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use procdeck_engine::{
+    GrepResult, LineChunk, ProcessRecord, ReadMethod, ReadRequest, ReadResult, StartRequest,
+    StopRequest,
+};
+use tauri::ipc::Channel;
+use tauri::{AppHandle, Runtime, State};
+use tauri_plugin_dialog::DialogExt;
+use tauri_plugin_opener::OpenerExt;
+
+use crate::dto::{OutputFrame, WorkspaceInfo};
+use crate::error::{AppError, AppResult};
+use crate::registry::Registry;
+use crate::streams::Streams;
+
+/// The most lines one request may ask for, so a view cannot make the engine build a huge reply.
+const MAX_LINES: u32 = 100_000;
+const MAX_GREP_LINES: usize = 10_000;
+const MAX_CHUNK_BYTES: usize = 8 * 1024 * 1024;
+
+pub type Reg<'a> = State<'a, Arc<Registry>>;
+
+/// Runs blocking engine work on the blocking pool, never on the main or async threads.
+async fn blocking<T, F>(f: F) -> AppResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> AppResult<T> + Send + 'static,
+{
+    tauri::async_runtime::spawn_blocking(f)
+        .await
+        .map_err(|e| AppError::internal(format!("a background task failed: {e}")))?
+}
+
+#[tauri::command]
+pub async fn list_workspaces(registry: Reg<'_>) -> AppResult<Vec<WorkspaceInfo>> {
+    let r = registry.inner().clone();
+    blocking(move || r.list()).await
+}
+
+#[tauri::command]
+pub async fn add_workspace(registry: Reg<'_>, path: String) -> AppResult<WorkspaceInfo> {
+    if path.trim().is_empty() {
+        return Err(AppError::workspace("no folder given"));
+    }
+    let r = registry.inner().clone();
+    blocking(move || r.add(&PathBuf::from(path))).await
+}
+
+#[tauri::command]
+pub async fn pick_workspace<R: Runtime>(
+    app: AppHandle<R>,
+    registry: Reg<'_>,
+) -> AppResult<Option<WorkspaceInfo>> {
+    let r = registry.inner().clone();
+    blocking(move || {
+        let Some(picked) = app
+            .dialog()
+            .file()
+            .set_title("Add a project folder")
+            .blocking_pick_folder()
+        else {
+            return Ok(None);
+        };
+        let path = picked
+            .into_path()
+            .map_err(|e| AppError::workspace(format!("cannot use that folder: {e}")))?;
+        r.add(&path).map(Some)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn remove_workspace(
+    registry: Reg<'_>,
+    workspace_id: String,
+    delete_history: bool,
+) -> AppResult<()> {
+    let r = registry.inner().clone();
+    blocking(move || r.remove(&workspace_id, delete_history)).await
+}
+
+#[tauri::command]
+pub async fn list_processes(
+    registry: Reg<'_>,
+    workspace_id: String,
+) -> AppResult<Vec<ProcessRecord>> {
+    let r = registry.inner().clone();
+    blocking(move || Ok(r.get(&workspace_id)?.list()?)).await
+}
+
+#[tauri::command]
+pub async fn start_process(
+    registry: Reg<'_>,
+    workspace_id: String,
+    command: String,
+    title: Option<String>,
+    env: BTreeMap<String, String>,
+) -> AppResult<ProcessRecord> {
+    let r = registry.inner().clone();
+    blocking(move || {
+        let ws = r.get(&workspace_id)?;
+        let record = ws.start(StartRequest {
+            title,
+            env,
+            ..StartRequest::new(command.clone())
+        })?;
+        if let Err(e) = r.remember_command(&ws, command.trim()) {
+            tracing::warn!("{}", e.message);
+        }
+        Ok(record)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn stop_process(
+    registry: Reg<'_>,
+    workspace_id: String,
+    id: String,
+) -> AppResult<ProcessRecord> {
+    let r = registry.inner().clone();
+    blocking(move || Ok(r.get(&workspace_id)?.stop(&id, StopRequest::default())?)).await
+}
+
+#[tauri::command]
+pub async fn kill_process(
+    registry: Reg<'_>,
+    workspace_id: String,
+    id: String,
+) -> AppResult<ProcessRecord> {
+    let r = registry.inner().clone();
+    blocking(move || {
+        Ok(r.get(&workspace_id)?.stop(
+            &id,
+            StopRequest {
+                grace: Some(Duration::ZERO),
+            },
+        )?)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn restart_process(
+    registry: Reg<'_>,
+    workspace_id: String,
+    id: String,
+) -> AppResult<ProcessRecord> {
+    let r = registry.inner().clone();
+    blocking(move || {
+        let ws = r.get(&workspace_id)?;
+        let old = ws.stop(&id, StopRequest::default())?;
+        Ok(ws.start(StartRequest {
+            title: Some(old.title),
+            env: old.env,
+            stop_grace: Some(Duration::from_millis(old.stop_grace_ms)),
+            ..StartRequest::new(old.command)
+        })?)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn remove_process(registry: Reg<'_>, workspace_id: String, id: String) -> AppResult<()> {
+    let r = registry.inner().clone();
+    blocking(move || Ok(r.get(&workspace_id)?.remove(&id)?)).await
+}
+
+#[tauri::command]
+pub async fn read_output(
+    registry: Reg<'_>,
+    workspace_id: String,
+    id: String,
+    request: ReadRequest,
+) -> AppResult<ReadResult> {
+    if request.lines.is_some_and(|n| n > MAX_LINES) {
+        return Err(AppError::workspace(format!(
+            "at most {MAX_LINES} lines can be read at once"
+        )));
+    }
+    if request.method == ReadMethod::Full && request.max_bytes.is_none() {
+        return Err(AppError::workspace(
+            "a full read from the window needs maxBytes",
+        ));
+    }
+    let r = registry.inner().clone();
+    blocking(move || Ok(r.get(&workspace_id)?.read(&id, &request)?)).await
+}
+
+#[tauri::command]
+pub async fn grep_output(
+    registry: Reg<'_>,
+    workspace_id: String,
+    id: String,
+    pattern: String,
+    limit: Option<usize>,
+) -> AppResult<GrepResult> {
+    let r = registry.inner().clone();
+    let limit = limit.unwrap_or(MAX_GREP_LINES).min(MAX_GREP_LINES);
+    blocking(move || {
+        Ok(r.get(&workspace_id)?
+            .grep(&id, &pattern, Some(limit), None)?)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn lines_before(
+    registry: Reg<'_>,
+    workspace_id: String,
+    id: String,
+    end_offset: Option<u64>,
+    lines: u32,
+) -> AppResult<LineChunk> {
+    let r = registry.inner().clone();
+    let lines = lines.min(MAX_LINES) as usize;
+    blocking(move || {
+        Ok(r.get(&workspace_id)?
+            .lines_before(&id, end_offset, lines, MAX_CHUNK_BYTES)?)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn follow_output(
+    registry: Reg<'_>,
+    streams: State<'_, Arc<Streams>>,
+    workspace_id: String,
+    id: String,
+    from_offset: Option<u64>,
+    on_frame: Channel<OutputFrame>,
+) -> AppResult<u32> {
+    let r = registry.inner().clone();
+    let checked = id.clone();
+    let ws = blocking(move || {
+        let ws = r.get(&workspace_id)?;
+        ws.get(&checked)?;
+        Ok(ws)
+    })
+    .await?;
+    Ok(streams.start(ws, id, from_offset, move |frame| {
+        on_frame.send(frame).is_ok()
+    }))
+}
+
+#[tauri::command]
+pub fn unfollow_output(streams: State<'_, Arc<Streams>>, subscription: u32) {
+    streams.stop(subscription);
+}
+
+#[tauri::command]
+pub async fn recent_commands(registry: Reg<'_>, workspace_id: String) -> AppResult<Vec<String>> {
+    let r = registry.inner().clone();
+    blocking(move || {
+        let ws = r.get(&workspace_id)?;
+        Ok(r.recent_commands(&ws))
+    })
+    .await
+}
+
+async fn output_path(
+    registry: &Arc<Registry>,
+    workspace_id: String,
+    id: String,
+) -> AppResult<PathBuf> {
+    let r = registry.clone();
+    blocking(move || Ok(r.get(&workspace_id)?.output_path(&id)?)).await
+}
+
+#[tauri::command]
+pub async fn open_output_file<R: Runtime>(
+    app: AppHandle<R>,
+    registry: Reg<'_>,
+    workspace_id: String,
+    id: String,
+) -> AppResult<()> {
+    let path = output_path(registry.inner(), workspace_id, id).await?;
+    app.opener()
+        .open_path(path.to_string_lossy(), None::<&str>)
+        .map_err(|e| AppError::workspace(format!("cannot open {}: {e}", path.display())))
+}
+
+#[tauri::command]
+pub async fn reveal_output_file<R: Runtime>(
+    app: AppHandle<R>,
+    registry: Reg<'_>,
+    workspace_id: String,
+    id: String,
+) -> AppResult<()> {
+    let path = output_path(registry.inner(), workspace_id, id).await?;
+    app.opener().reveal_item_in_dir(&path).map_err(|e| {
+        AppError::workspace(format!("cannot show {} in its folder: {e}", path.display()))
+    })
+}

@@ -1,0 +1,51 @@
+//! Types the app adds to the engine's for the web view; TypeScript is generated from them.
+
+use procdeck_engine::{Event, ProcessRecord};
+use serde::Serialize;
+use ts_rs::TS;
+
+#[derive(Debug, Clone, Serialize, TS, PartialEq)]
+#[ts(export)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkspaceInfo {
+    /// The engine's workspace id, or `missing:<path>` while the folder is gone.
+    pub id: String,
+    pub path: String,
+    pub name: String,
+    pub missing: bool,
+    pub running: u32,
+    pub total: u32,
+}
+
+/// One message of a live output stream.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum OutputFrame {
+    /// `text` starts at logical offset `offset`; `skipped` bytes before it were left out.
+    #[serde(rename_all = "camelCase")]
+    Data {
+        #[ts(type = "number")]
+        offset: u64,
+        text: String,
+        #[ts(type = "number")]
+        skipped: u64,
+    },
+    /// The process ended and everything was delivered (record), or the stream was stopped (null).
+    #[serde(rename_all = "camelCase")]
+    End { record: Option<Box<ProcessRecord>> },
+    #[serde(rename_all = "camelCase")]
+    Error { message: String },
+}
+
+/// The payload of `procdeck://process`.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+#[serde(rename_all = "camelCase")]
+pub struct ProcessEvent {
+    pub workspace_id: String,
+    pub event: Event,
+}
+
+pub const PROCESS_EVENT: &str = "procdeck://process";
+pub const WORKSPACES_EVENT: &str = "procdeck://workspaces";

@@ -1,0 +1,131 @@
+//! Procdeck's desktop shell: thin commands over procdeck-engine, live events and output streams
+//! to the web view.
+
+pub mod commands;
+pub mod config;
+pub mod dto;
+pub mod error;
+pub mod registry;
+pub mod streams;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use procdeck_engine::Settings;
+use tauri::{AppHandle, Emitter, Manager, Runtime};
+
+use crate::dto::{ProcessEvent, WorkspaceInfo, PROCESS_EVENT, WORKSPACES_EVENT};
+use crate::registry::{Notify, Registry};
+use crate::streams::Streams;
+
+struct EmitNotify<R: Runtime>(AppHandle<R>);
+
+impl<R: Runtime> Notify for EmitNotify<R> {
+    fn process(&self, event: ProcessEvent) {
+        if let Err(e) = self.0.emit(PROCESS_EVENT, event) {
+            tracing::warn!("cannot emit a process event: {e}");
+        }
+    }
+
+    fn workspaces(&self, list: Vec<WorkspaceInfo>) {
+        if let Err(e) = self.0.emit(WORKSPACES_EVENT, list) {
+            tracing::warn!("cannot emit the workspace list: {e}");
+        }
+    }
+}
+
+/// The app's plugins and commands, without state: `run` adds its state in `setup`, the tests
+/// with [`install`] on an app built from this.
+pub fn builder<R: Runtime>() -> tauri::Builder<R> {
+    tauri::Builder::<R>::new()
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_opener::init())
+        .invoke_handler(tauri::generate_handler![
+            commands::list_workspaces,
+            commands::add_workspace,
+            commands::pick_workspace,
+            commands::remove_workspace,
+            commands::list_processes,
+            commands::start_process,
+            commands::stop_process,
+            commands::kill_process,
+            commands::restart_process,
+            commands::remove_process,
+            commands::read_output,
+            commands::grep_output,
+            commands::lines_before,
+            commands::follow_output,
+            commands::unfollow_output,
+            commands::recent_commands,
+            commands::open_output_file,
+            commands::reveal_output_file,
+        ])
+}
+
+/// Creates the app's state: the workspace registry (remembered folders plus `folders`) and the
+/// output streams. `config_dir` defaults to the platform's app config folder.
+pub fn install<R: Runtime>(
+    app: &AppHandle<R>,
+    settings: Settings,
+    config_dir: Option<PathBuf>,
+    folders: &[PathBuf],
+) -> tauri::Result<()> {
+    let dir = match config_dir {
+        Some(d) => d,
+        None => app.path().app_config_dir()?,
+    };
+    let notify = Arc::new(EmitNotify(app.clone()));
+    let registry = Registry::new(settings, dir.join("workspaces.json"), notify);
+    registry.open_all();
+    for folder in folders {
+        if let Err(e) = registry.add(folder) {
+            tracing::warn!("cannot add {}: {}", folder.display(), e.message);
+        }
+    }
+    app.manage(registry);
+    app.manage(Arc::new(Streams::default()));
+    Ok(())
+}
+
+/// Folders given on the command line (`procdeck-app ~/code/shop`) are added as workspaces.
+fn folders_from_args() -> Vec<PathBuf> {
+    std::env::args_os()
+        .skip(1)
+        .filter(|a| !a.to_string_lossy().starts_with('-'))
+        .map(PathBuf::from)
+        .collect()
+}
+
+pub fn run() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PROCDECK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let config_dir = std::env::var_os("PROCDECK_CONFIG_DIR").map(PathBuf::from);
+    let folders = folders_from_args();
+    let app = builder::<tauri::Wry>()
+        .setup(move |app| {
+            Ok(install(
+                app.handle(),
+                Settings::default(),
+                config_dir.clone(),
+                &folders,
+            )?)
+        })
+        .build(tauri::generate_context!());
+    match app {
+        Ok(app) => app.run(|handle, event| {
+            if let tauri::RunEvent::Exit = event {
+                if let Some(streams) = handle.try_state::<Arc<Streams>>() {
+                    streams.stop_all();
+                }
+            }
+        }),
+        Err(e) => {
+            tracing::error!("Procdeck could not start: {e}");
+            std::process::exit(1);
+        }
+    }
+}

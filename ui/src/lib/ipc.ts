@@ -1,0 +1,155 @@
+/**
+ * The one typed module through which the UI talks to the Rust side (docs/ipc.md).
+ *
+ * One function per command; every rejection is normalised to an `AppError`. With
+ * `VITE_PROCDECK_MOCK=1` (dev only) an in-memory fake backend is installed first; it is loaded by
+ * a dynamic import behind that check, so it is not part of a normal build.
+ */
+
+import { Channel, invoke } from '@tauri-apps/api/core';
+import { listen, type UnlistenFn } from '@tauri-apps/api/event';
+import type { AppError } from '../bindings/AppError';
+import type { GrepResult } from '../bindings/GrepResult';
+import type { LineChunk } from '../bindings/LineChunk';
+import type { OutputFrame } from '../bindings/OutputFrame';
+import type { ProcessEvent } from '../bindings/ProcessEvent';
+import type { ProcessRecord } from '../bindings/ProcessRecord';
+import type { ReadRequest } from '../bindings/ReadRequest';
+import type { ReadResult } from '../bindings/ReadResult';
+import type { WorkspaceInfo } from '../bindings/WorkspaceInfo';
+
+export const PROCESS_EVENT = 'procdeck://process';
+export const WORKSPACES_EVENT = 'procdeck://workspaces';
+
+let ready: Promise<void> | null = null;
+
+/** Installs the fake backend when the mock build flag is set; resolves at once otherwise. */
+function backendReady(): Promise<void> {
+  if (!ready) {
+    ready = import.meta.env.VITE_PROCDECK_MOCK === '1' ? import('../mock/backend').then((m) => m.installMockBackend()) : Promise.resolve();
+  }
+  return ready;
+}
+
+/** Whether a value already has the shape of an AppError. */
+export function isAppError(e: unknown): e is AppError {
+  return typeof e === 'object' && e !== null && typeof (e as AppError).kind === 'string' && typeof (e as AppError).message === 'string';
+}
+
+/** Any rejection as an AppError: the Rust side's own, a string, an Error, or something else. */
+export function toAppError(e: unknown): AppError {
+  if (isAppError(e)) return { kind: e.kind, message: e.message };
+  if (typeof e === 'string') return { kind: 'unknown', message: e };
+  if (e instanceof Error) return { kind: 'unknown', message: e.message || String(e) };
+  try {
+    return { kind: 'unknown', message: JSON.stringify(e) ?? String(e) };
+  } catch {
+    return { kind: 'unknown', message: String(e) };
+  }
+}
+
+async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  await backendReady();
+  try {
+    return await invoke<T>(cmd, args);
+  } catch (e) {
+    throw toAppError(e);
+  }
+}
+
+export function listWorkspaces(): Promise<WorkspaceInfo[]> {
+  return call('list_workspaces');
+}
+
+export function addWorkspace(path: string): Promise<WorkspaceInfo> {
+  return call('add_workspace', { path });
+}
+
+/** The native folder picker; null when cancelled. */
+export function pickWorkspace(): Promise<WorkspaceInfo | null> {
+  return call('pick_workspace');
+}
+
+/** Stops the workspace's processes, then forgets it (and deletes its history if asked). */
+export function removeWorkspace(workspaceId: string, deleteHistory: boolean): Promise<null> {
+  return call('remove_workspace', { workspaceId, deleteHistory });
+}
+
+export function listProcesses(workspaceId: string): Promise<ProcessRecord[]> {
+  return call('list_processes', { workspaceId });
+}
+
+export function startProcess(workspaceId: string, command: string, title: string | null, env: Record<string, string>): Promise<ProcessRecord> {
+  return call('start_process', { workspaceId, command, title, env });
+}
+
+/** Resolves when the process tree is gone. */
+export function stopProcess(workspaceId: string, id: string): Promise<ProcessRecord> {
+  return call('stop_process', { workspaceId, id });
+}
+
+/** SIGKILL now, during a stop's grace period. */
+export function killProcess(workspaceId: string, id: string): Promise<ProcessRecord> {
+  return call('kill_process', { workspaceId, id });
+}
+
+/** Resolves with the new process. */
+export function restartProcess(workspaceId: string, id: string): Promise<ProcessRecord> {
+  return call('restart_process', { workspaceId, id });
+}
+
+export function removeProcess(workspaceId: string, id: string): Promise<null> {
+  return call('remove_process', { workspaceId, id });
+}
+
+/** head / tail / full. */
+export function readOutput(workspaceId: string, id: string, request: ReadRequest): Promise<ReadResult> {
+  return call('read_output', { workspaceId, id, request });
+}
+
+export function grepOutput(workspaceId: string, id: string, pattern: string, limit: number | null): Promise<GrepResult> {
+  return call('grep_output', { workspaceId, id, pattern, limit });
+}
+
+/** Whole lines ending before `endOffset` (null: the end of the output). */
+export function linesBefore(workspaceId: string, id: string, endOffset: number | null, lines: number): Promise<LineChunk> {
+  return call('lines_before', { workspaceId, id, endOffset, lines });
+}
+
+/**
+ * Streams output from `fromOffset` to `onFrame` through a Channel; resolves with the
+ * subscription to give `unfollowOutput`.
+ */
+export function followOutput(workspaceId: string, id: string, fromOffset: number | null, onFrame: (frame: OutputFrame) => void): Promise<number> {
+  const channel = new Channel<OutputFrame>(onFrame);
+  return call('follow_output', { workspaceId, id, fromOffset, onFrame: channel });
+}
+
+export function unfollowOutput(subscription: number): Promise<null> {
+  return call('unfollow_output', { subscription });
+}
+
+/** Newest first, distinct. */
+export function recentCommands(workspaceId: string): Promise<string[]> {
+  return call('recent_commands', { workspaceId });
+}
+
+export function openOutputFile(workspaceId: string, id: string): Promise<null> {
+  return call('open_output_file', { workspaceId, id });
+}
+
+export function revealOutputFile(workspaceId: string, id: string): Promise<null> {
+  return call('reveal_output_file', { workspaceId, id });
+}
+
+/** `procdeck://process`: any change to any process of any open workspace. */
+export async function onProcessEvent(handler: (ev: ProcessEvent) => void): Promise<UnlistenFn> {
+  await backendReady();
+  return listen<ProcessEvent>(PROCESS_EVENT, (e) => handler(e.payload));
+}
+
+/** `procdeck://workspaces`: the workspace list changed. */
+export async function onWorkspacesChanged(handler: (list: WorkspaceInfo[]) => void): Promise<UnlistenFn> {
+  await backendReady();
+  return listen<WorkspaceInfo[]>(WORKSPACES_EVENT, (e) => handler(e.payload));
+}

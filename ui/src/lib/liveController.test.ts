@@ -1,0 +1,93 @@
+import { describe, expect, it, vi } from 'vitest';
+import type { LineChunk } from '../bindings/LineChunk';
+import type { OutputFrame } from '../bindings/OutputFrame';
+import { LiveController, type LiveDeps } from './liveController';
+
+function chunk(lines: string[], start: number, end: number, atStart = false): LineChunk {
+  return { lines, startOffset: start, endOffset: end, atStart, atEnd: true, sizeBytes: end, droppedBytes: 0 };
+}
+
+function fakeDeps() {
+  let onFrame: ((f: OutputFrame) => void) | null = null;
+  const deps = {
+    linesBefore: vi.fn(async (_ws: string, _id: string, end: number | null) => (end === null ? chunk(['c', 'd'], 4, 8) : chunk(['a', 'b'], 0, 4, true))),
+    followOutput: vi.fn(async (_ws: string, _id: string, _from: number | null, cb: (f: OutputFrame) => void) => {
+      onFrame = cb;
+      return 11;
+    }),
+    unfollowOutput: vi.fn(async () => null),
+  } satisfies LiveDeps;
+  return { deps, send: (f: OutputFrame) => onFrame?.(f) };
+}
+
+describe('LiveController', () => {
+  it('loads the end, follows from its end offset, appends frames, and unfollows on close', async () => {
+    const { deps, send } = fakeDeps();
+    const c = new LiveController(deps, 'ws1', 'p1', { initialLines: 2 });
+    await c.open();
+    expect(deps.linesBefore).toHaveBeenCalledWith('ws1', 'p1', null, 2);
+    expect(deps.followOutput.mock.calls[0].slice(0, 3)).toEqual(['ws1', 'p1', 8]);
+    send({ type: 'data', offset: 8, text: 'e\nf', skipped: 0 });
+    expect(c.store.lines.map((l) => l.text)).toEqual(['c', 'd', 'e', 'f']);
+    c.close();
+    expect(deps.unfollowOutput).toHaveBeenCalledWith(11);
+    send({ type: 'data', offset: 11, text: 'ignored\n', skipped: 0 });
+    expect(c.store.lines.map((l) => l.text)).toEqual(['c', 'd', 'e', 'f']);
+  });
+
+  it('fetches older lines before the first held line', async () => {
+    const { deps } = fakeDeps();
+    const c = new LiveController(deps, 'ws1', 'p1');
+    await c.open();
+    const r = await c.loadOlder();
+    expect(deps.linesBefore).toHaveBeenLastCalledWith('ws1', 'p1', 4, 500);
+    expect(r?.added).toBe(2);
+    expect(c.store.lines.map((l) => l.text)).toEqual(['a', 'b', 'c', 'd']);
+    expect(await c.loadOlder()).toBeNull(); // at the start now
+  });
+
+  it('counts skipped bytes, records the end, and shows stream errors', async () => {
+    const { deps, send } = fakeDeps();
+    const c = new LiveController(deps, 'ws1', 'p1');
+    const changes: string[] = [];
+    c.onChange = (ch) => changes.push(ch.type);
+    await c.open();
+    send({ type: 'data', offset: 5000, text: 'late\n', skipped: 4992 });
+    send({ type: 'error', message: 'output file vanished' });
+    send({ type: 'end', record: null });
+    expect(c.skippedBytes).toBe(4992);
+    expect(c.streamError).toBe('output file vanished');
+    expect(c.ended).toBe(true);
+    expect(changes).toContain('ended');
+  });
+
+  it('unfollows a subscription that arrives after close', async () => {
+    let resolveFollow: (n: number) => void = () => {};
+    const deps: LiveDeps = {
+      linesBefore: async () => chunk(['x'], 0, 2, true),
+      followOutput: vi.fn(() => new Promise<number>((r) => (resolveFollow = r))),
+      unfollowOutput: vi.fn(async () => null),
+    };
+    const c = new LiveController(deps, 'ws1', 'p1');
+    const opening = c.open();
+    await vi.waitFor(() => expect(deps.followOutput).toHaveBeenCalled());
+    c.close();
+    expect(deps.unfollowOutput).not.toHaveBeenCalled();
+    resolveFollow(99);
+    await opening;
+    expect(deps.unfollowOutput).toHaveBeenCalledWith(99);
+    expect(c.following).toBe(false);
+  });
+
+  it('reports a failed load as an AppError', async () => {
+    const deps: LiveDeps = {
+      linesBefore: () => Promise.reject({ kind: 'notFound', message: 'no process with id p1 in this workspace' }),
+      followOutput: () => Promise.resolve(1),
+      unfollowOutput: () => Promise.resolve(null),
+    };
+    const c = new LiveController(deps, 'ws1', 'p1');
+    await c.open();
+    expect(c.error).toEqual({ kind: 'notFound', message: 'no process with id p1 in this workspace' });
+    expect(c.loading).toBe(false);
+  });
+});

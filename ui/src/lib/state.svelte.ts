@@ -1,0 +1,308 @@
+/**
+ * The app's shared state (Svelte runes): workspaces, the selected workspace's processes, the
+ * selection, a 1 s clock for durations, toasts. Kept live by the two app events; no polling.
+ */
+
+import type { AppError } from '../bindings/AppError';
+import type { ProcessEvent } from '../bindings/ProcessEvent';
+import type { ProcessRecord } from '../bindings/ProcessRecord';
+import type { WorkspaceInfo } from '../bindings/WorkspaceInfo';
+import * as ipc from './ipc';
+import { applyProcessEvent, sortRecords, upsertRecord } from './processes';
+
+const LAST_WORKSPACE = 'procdeck.lastWorkspace';
+
+export interface Toast {
+  id: number;
+  kind: 'error' | 'info';
+  message: string;
+}
+
+export type Confirm = {
+  title: string;
+  body: string;
+  confirmLabel: string;
+  danger?: boolean;
+  checkbox?: string;
+  resolve: (answer: { ok: boolean; checked: boolean }) => void;
+};
+
+class AppState {
+  workspaces = $state<WorkspaceInfo[]>([]);
+  workspacesLoading = $state(true);
+  workspacesError = $state<AppError | null>(null);
+  selectedWorkspaceId = $state<string | null>(null);
+
+  processes = $state<ProcessRecord[]>([]);
+  processesLoading = $state(false);
+  processesError = $state<AppError | null>(null);
+  selectedProcessId = $state<string | null>(null);
+  /** Errors of actions on a process, shown in its row. */
+  rowErrors = $state<Record<string, string>>({});
+  /** Actions in flight per process ("stop", "restart", …). */
+  busy = $state<Record<string, string>>({});
+
+  now = $state(Date.now());
+  toasts = $state<Toast[]>([]);
+  confirm = $state<Confirm | null>(null);
+  showShortcuts = $state(false);
+  /** Bumped to ask the start bar to focus its command field. */
+  focusCommand = $state(0);
+  /** Bumped to ask the output pane to take focus. */
+  focusOutput = $state(0);
+  /** A command for the start bar to put in its field (an empty state's example). */
+  prefill = $state<{ command: string; n: number } | null>(null);
+
+  private toastSeq = 0;
+  private loadSeq = 0;
+  private pending: ProcessEvent[] | null = null;
+  private started = false;
+
+  selectedWorkspace = $derived(this.workspaces.find((w) => w.id === this.selectedWorkspaceId) ?? null);
+  selectedProcess = $derived(this.processes.find((p) => p.id === this.selectedProcessId) ?? null);
+
+  /** Loads the workspaces and subscribes to the app events (once). */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    setInterval(() => (this.now = Date.now()), 1000);
+    try {
+      await ipc.onWorkspacesChanged((list) => this.setWorkspaces(list));
+      await ipc.onProcessEvent((ev) => this.onProcessEvent(ev));
+    } catch (e) {
+      this.toast('error', `Live updates are unavailable: ${ipc.toAppError(e).message}`);
+    }
+    await this.loadWorkspaces();
+  }
+
+  async loadWorkspaces(): Promise<void> {
+    this.workspacesLoading = true;
+    this.workspacesError = null;
+    try {
+      this.setWorkspaces(await ipc.listWorkspaces());
+    } catch (e) {
+      this.workspacesError = ipc.toAppError(e);
+    } finally {
+      this.workspacesLoading = false;
+    }
+  }
+
+  private setWorkspaces(list: WorkspaceInfo[]): void {
+    this.workspaces = list;
+    if (this.selectedWorkspaceId && list.some((w) => w.id === this.selectedWorkspaceId)) return;
+    const last = readLast();
+    const pick = list.find((w) => w.id === last) ?? list.find((w) => !w.missing) ?? list[0] ?? null;
+    void this.selectWorkspace(pick ? pick.id : null);
+  }
+
+  async selectWorkspace(id: string | null): Promise<void> {
+    if (id === this.selectedWorkspaceId && (this.processes.length > 0 || this.processesLoading)) return;
+    this.selectedWorkspaceId = id;
+    this.selectedProcessId = null;
+    this.processes = [];
+    this.processesError = null;
+    this.rowErrors = {};
+    if (id) writeLast(id);
+    await this.loadProcesses();
+  }
+
+  async loadProcesses(): Promise<void> {
+    const ws = this.selectedWorkspace;
+    const seq = ++this.loadSeq;
+    if (!ws || ws.missing) {
+      this.processesLoading = false;
+      return;
+    }
+    this.processesLoading = true;
+    this.pending = [];
+    try {
+      const list = sortRecords(await ipc.listProcesses(ws.id));
+      if (seq !== this.loadSeq) return;
+      let records = list;
+      for (const ev of this.pending ?? []) records = applyProcessEvent(records, ws.id, ev);
+      this.processes = records;
+      this.processesError = null;
+      if (!this.selectedProcessId && records.length > 0) this.selectedProcessId = records[0].id;
+    } catch (e) {
+      if (seq === this.loadSeq) this.processesError = ipc.toAppError(e);
+    } finally {
+      if (seq === this.loadSeq) {
+        this.processesLoading = false;
+        this.pending = null;
+      }
+    }
+  }
+
+  private onProcessEvent(ev: ProcessEvent): void {
+    if (ev.workspaceId !== this.selectedWorkspaceId) return;
+    if (this.pending) {
+      this.pending.push(ev);
+      return;
+    }
+    this.processes = applyProcessEvent(this.processes, ev.workspaceId, ev);
+    if (ev.event.type === 'removed' && ev.event.id === this.selectedProcessId) this.selectNeighbour(ev.event.id);
+  }
+
+  /** Applies a command's answer at once (the event will say the same). */
+  applyRecord(r: ProcessRecord): void {
+    if (r.workspaceId === this.selectedWorkspaceId) this.processes = upsertRecord(this.processes, r);
+  }
+
+  private selectNeighbour(removedId: string): void {
+    const next = this.processes[0];
+    this.selectedProcessId = next && next.id !== removedId ? next.id : null;
+  }
+
+  moveSelection(delta: number): void {
+    if (this.processes.length === 0) return;
+    const i = this.processes.findIndex((p) => p.id === this.selectedProcessId);
+    const j = i < 0 ? 0 : Math.max(0, Math.min(this.processes.length - 1, i + delta));
+    this.selectedProcessId = this.processes[j].id;
+  }
+
+  setRowError(id: string, message: string | null): void {
+    const next = { ...this.rowErrors };
+    if (message === null) delete next[id];
+    else next[id] = message;
+    this.rowErrors = next;
+  }
+
+  private setBusy(id: string, what: string | null): void {
+    const next = { ...this.busy };
+    if (what === null) delete next[id];
+    else next[id] = what;
+    this.busy = next;
+  }
+
+  /** Runs an action on a process, showing its error in the row. */
+  async act<T>(id: string, what: string, fn: () => Promise<T>): Promise<T | undefined> {
+    this.setRowError(id, null);
+    this.setBusy(id, what);
+    try {
+      return await fn();
+    } catch (e) {
+      this.setRowError(id, ipc.toAppError(e).message);
+      return undefined;
+    } finally {
+      this.setBusy(id, null);
+    }
+  }
+
+  async stop(r: ProcessRecord): Promise<void> {
+    const res = await this.act(r.id, 'stop', () => ipc.stopProcess(r.workspaceId, r.id));
+    if (res) this.applyRecord(res);
+  }
+
+  async kill(r: ProcessRecord): Promise<void> {
+    const res = await this.act(r.id, 'kill', () => ipc.killProcess(r.workspaceId, r.id));
+    if (res) this.applyRecord(res);
+  }
+
+  async restart(r: ProcessRecord): Promise<void> {
+    const res = await this.act(r.id, 'restart', () => ipc.restartProcess(r.workspaceId, r.id));
+    if (res) {
+      this.applyRecord(res);
+      this.selectedProcessId = res.id;
+    }
+  }
+
+  async remove(r: ProcessRecord): Promise<void> {
+    if (r.status === 'running') {
+      const answer = await this.ask({
+        title: 'Remove a running process?',
+        body: `“${r.title}” is still running. It will be stopped, and its record and output deleted.`,
+        confirmLabel: 'Stop and remove',
+        danger: true,
+      });
+      if (!answer.ok) return;
+    }
+    const ok = await this.act(r.id, 'remove', async () => {
+      await ipc.removeProcess(r.workspaceId, r.id);
+      return true;
+    });
+    if (ok) {
+      const wasSelected = this.selectedProcessId === r.id;
+      this.processes = this.processes.filter((p) => p.id !== r.id);
+      if (wasSelected) this.selectNeighbour(r.id);
+    }
+  }
+
+  async removeWorkspace(ws: WorkspaceInfo): Promise<void> {
+    const answer = await this.ask({
+      title: `Remove “${ws.name}”?`,
+      body:
+        ws.running > 0
+          ? `Its ${ws.running} running process${ws.running === 1 ? '' : 'es'} will be stopped. The folder itself is not touched.`
+          : 'Procdeck will forget this folder. The folder itself is not touched.',
+      confirmLabel: ws.running > 0 ? 'Stop and remove' : 'Remove',
+      danger: true,
+      checkbox: 'Also delete its history (process records and output)',
+    });
+    if (!answer.ok) return;
+    try {
+      await ipc.removeWorkspace(ws.id, answer.checked);
+      this.workspaces = this.workspaces.filter((w) => w.id !== ws.id);
+      if (this.selectedWorkspaceId === ws.id) {
+        const next = this.workspaces.find((w) => !w.missing) ?? this.workspaces[0] ?? null;
+        this.selectedWorkspaceId = null;
+        await this.selectWorkspace(next ? next.id : null);
+      }
+    } catch (e) {
+      this.toast('error', `Could not remove ${ws.name}: ${ipc.toAppError(e).message}`);
+    }
+  }
+
+  /** Opens the folder picker; selects the added workspace. Returns an error message, if any. */
+  async addFolder(): Promise<string | null> {
+    try {
+      const ws = await ipc.pickWorkspace();
+      if (!ws) return null;
+      if (!this.workspaces.some((w) => w.id === ws.id)) this.workspaces = [...this.workspaces, ws];
+      this.selectedWorkspaceId = null;
+      await this.selectWorkspace(ws.id);
+      return null;
+    } catch (e) {
+      return ipc.toAppError(e).message;
+    }
+  }
+
+  ask(c: Omit<Confirm, 'resolve'>): Promise<{ ok: boolean; checked: boolean }> {
+    return new Promise((resolve) => {
+      this.confirm = {
+        ...c,
+        resolve: (a) => {
+          this.confirm = null;
+          resolve(a);
+        },
+      };
+    });
+  }
+
+  toast(kind: Toast['kind'], message: string): void {
+    const id = ++this.toastSeq;
+    this.toasts = [...this.toasts, { id, kind, message }];
+    setTimeout(() => this.dismissToast(id), kind === 'error' ? 8000 : 4000);
+  }
+
+  dismissToast(id: number): void {
+    this.toasts = this.toasts.filter((t) => t.id !== id);
+  }
+}
+
+function readLast(): string | null {
+  try {
+    return localStorage.getItem(LAST_WORKSPACE);
+  } catch {
+    return null;
+  }
+}
+
+function writeLast(id: string): void {
+  try {
+    localStorage.setItem(LAST_WORKSPACE, id);
+  } catch {
+    /* storage unavailable: nothing to remember */
+  }
+}
+
+export const app = new AppState();

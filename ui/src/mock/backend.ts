@@ -1,0 +1,482 @@
+/**
+ * A fake Procdeck backend for looking at the UI in a browser (dev only, `VITE_PROCDECK_MOCK=1`).
+ *
+ * It installs `@tauri-apps/api/mocks`' IPC so that `invoke`, `Channel` and `listen` work as they
+ * do in the app, and simulates a few workspaces whose processes print coloured output.
+ */
+
+import type { Channel } from '@tauri-apps/api/core';
+import { emit } from '@tauri-apps/api/event';
+import { mockIPC } from '@tauri-apps/api/mocks';
+import type { AppError } from '../bindings/AppError';
+import type { GrepLine } from '../bindings/GrepLine';
+import type { GrepResult } from '../bindings/GrepResult';
+import type { LineChunk } from '../bindings/LineChunk';
+import type { OutputFrame } from '../bindings/OutputFrame';
+import type { ProcessEvent } from '../bindings/ProcessEvent';
+import type { ProcessRecord } from '../bindings/ProcessRecord';
+import type { ReadRequest } from '../bindings/ReadRequest';
+import type { ReadResult } from '../bindings/ReadResult';
+import type { WorkspaceInfo } from '../bindings/WorkspaceInfo';
+import { utf8Length } from '../lib/utf8';
+
+/** A byte count for a u64 record field (ts-rs may type it as bigint; JSON carries a number). */
+function u64(n: number): ProcessRecord['outputSizeBytes'] {
+  return n as unknown as ProcessRecord['outputSizeBytes'];
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+const E = '\x1b[';
+const c = {
+  reset: `${E}0m`,
+  bold: `${E}1m`,
+  dim: `${E}2m`,
+  red: `${E}31m`,
+  green: `${E}32m`,
+  yellow: `${E}33m`,
+  blue: `${E}34m`,
+  magenta: `${E}35m`,
+  cyan: `${E}36m`,
+  gray: `${E}90m`,
+  brRed: `${E}91m`,
+  def: `${E}39m`,
+};
+
+class Output {
+  buf = new Uint8Array(4096);
+  len = 0;
+  append(text: string): number {
+    const bytes = enc.encode(text);
+    if (this.len + bytes.length > this.buf.length) {
+      const next = new Uint8Array(Math.max(this.buf.length * 2, this.len + bytes.length));
+      next.set(this.buf.subarray(0, this.len));
+      this.buf = next;
+    }
+    const at = this.len;
+    this.buf.set(bytes, at);
+    this.len += bytes.length;
+    return at;
+  }
+  text(from: number, to: number): string {
+    return dec.decode(this.buf.subarray(from, to));
+  }
+}
+
+interface Proc {
+  rec: ProcessRecord;
+  out: Output;
+  timer: ReturnType<typeof setInterval> | null;
+  tick: number;
+  script: (p: Proc) => string | null;
+  slowStop: boolean;
+  lastEmit: number;
+}
+
+interface Ws {
+  info: WorkspaceInfo;
+  procs: Map<string, Proc>;
+  recent: string[];
+}
+
+const workspaces = new Map<string, Ws>();
+const subs = new Map<number, { proc: Proc; channel: Channel<OutputFrame>; offset: number }>();
+let nextSub = 1;
+
+function hex6(): string {
+  return Math.floor(Math.random() * 0xffffff)
+    .toString(16)
+    .padStart(6, '0');
+}
+
+function makeId(at: Date): string {
+  const iso = at.toISOString();
+  return `proc_${iso.slice(0, 10)}T${iso.slice(11, 13)}${iso.slice(14, 16)}_${hex6()}`;
+}
+
+function fail(kind: string, message: string): never {
+  throw { kind, message } satisfies AppError;
+}
+
+function ts(): string {
+  const d = new Date();
+  return `${c.gray}${d.toTimeString().slice(0, 8)}${c.reset}`;
+}
+
+const scripts: Record<string, (p: Proc) => string | null> = {
+  vite: (p) => {
+    const files = ['src/App.tsx', 'src/routes/cart.tsx', 'src/components/Button.tsx', 'src/styles/theme.css', 'src/api/client.ts'];
+    const f = files[p.tick % files.length];
+    if (p.tick % 7 === 3) return `${ts()} ${c.yellow}${c.bold}[vite]${c.reset} ${c.yellow}warning:${c.def} ${f} imports a deprecated API (useLegacyCart)\n`;
+    if (p.tick % 11 === 5) return `${ts()} ${c.cyan}${c.bold}[vite]${c.reset} page reload ${c.dim}${f}${c.reset}\n`;
+    return `${ts()} ${c.cyan}${c.bold}[vite]${c.reset} ${c.green}hmr update${c.reset} ${c.dim}/${f}${c.reset}\n`;
+  },
+  vitest: (p) => {
+    const n = p.tick % 6;
+    if (n === 0) return `\n ${c.bold}${c.blue}RERUN${c.reset} ${c.gray}src/cart.test.ts${c.reset}\n\n`;
+    if (n === 4) return ` ${c.red}×${c.reset} src/cart.test.ts ${c.gray}>${c.reset} applies the coupon ${c.gray}12ms${c.reset}\n   ${c.red}→ expected 90 to be 81${c.reset}\n`;
+    return ` ${c.green}✓${c.reset} src/cart.test.ts ${c.gray}>${c.reset} case ${p.tick} ${c.gray}(${(p.tick * 7) % 40}ms)${c.reset}\n`;
+  },
+  cargo: (p) => {
+    const crates = ['serde', 'tokio', 'hyper', 'regex', 'clap', 'tracing', 'notify', 'memchr'];
+    const total = 312;
+    const done = Math.min(total, p.tick * 3);
+    const width = 30;
+    const filled = Math.round((done / total) * width);
+    const bar = '='.repeat(Math.max(0, filled - 1)) + '>' + ' '.repeat(width - filled);
+    if (p.tick % 9 === 0) return `\r${c.green}${c.bold}   Compiling${c.reset} ${crates[p.tick % crates.length]} v1.${p.tick % 40}.0\n`;
+    return `\r${c.cyan}${c.bold}    Building${c.reset} [${bar}] ${done}/${total}: ${crates[p.tick % crates.length]}`;
+  },
+  docker: (p) => {
+    const svc = ['db-1', 'redis-1', 'api-1', 'worker-1'];
+    const colors = [c.cyan, c.yellow, c.green, c.magenta];
+    const k = p.tick % svc.length;
+    return `${colors[k]}${svc[k].padEnd(9)}|${c.reset} ${new Date().toISOString()} INFO request_id=${hex6()} GET /v1/orders/${1000 + p.tick} 200 ${3 + (p.tick % 17)}ms\n`;
+  },
+  plain: (p) => `tick ${p.tick}\n`,
+};
+
+function emitProcess(p: Proc): void {
+  p.rec.outputSizeBytes = u64(p.out.len);
+  const payload: ProcessEvent = { workspaceId: p.rec.workspaceId, event: { type: 'updated', record: { ...p.rec } } };
+  void emit('procdeck://process', payload);
+}
+
+function emitWorkspaces(): void {
+  void emit('procdeck://workspaces', listWorkspaces());
+}
+
+function write(p: Proc, text: string): void {
+  const offset = p.out.append(text);
+  p.rec.outputSizeBytes = u64(p.out.len);
+  for (const [, s] of subs) {
+    if (s.proc === p) {
+      s.channel.onmessage({ type: 'data', offset, text, skipped: 0 });
+      s.offset = p.out.len;
+    }
+  }
+  const now = Date.now();
+  if (now - p.lastEmit >= 1000) {
+    p.lastEmit = now;
+    emitProcess(p);
+  }
+}
+
+function run(p: Proc, everyMs: number): void {
+  p.timer = setInterval(() => {
+    p.tick++;
+    const text = p.script(p);
+    if (text) write(p, text);
+  }, everyMs);
+}
+
+function finish(p: Proc, fields: Partial<ProcessRecord>): void {
+  if (p.timer) clearInterval(p.timer);
+  p.timer = null;
+  Object.assign(p.rec, { status: 'stopped', stoppedAt: new Date().toISOString(), stoppingSince: null }, fields);
+  for (const [id, s] of subs) {
+    if (s.proc === p) {
+      s.channel.onmessage({ type: 'end', record: { ...p.rec } });
+      subs.delete(id);
+    }
+  }
+  emitProcess(p);
+  emitWorkspaces();
+}
+
+function baseRecord(ws: Ws, command: string, title: string | null, startedAt: Date): ProcessRecord {
+  return {
+    id: makeId(startedAt),
+    workspaceId: ws.info.id,
+    title: title ?? command,
+    command,
+    cwd: ws.info.path,
+    status: 'running',
+    pid: 10_000 + Math.floor(Math.random() * 50_000),
+    startedAt: startedAt.toISOString(),
+    stoppedAt: null,
+    exitCode: null,
+    signal: null,
+    outputSizeBytes: u64(0),
+    droppedBytes: u64(0),
+    stopRequested: false,
+    stoppingSince: null,
+    env: {},
+    stopGraceMs: 2000,
+  };
+}
+
+function addProc(ws: Ws, command: string, title: string | null, minutesAgo: number, script: keyof typeof scripts, opts: { everyMs?: number; pre?: string; ended?: Partial<ProcessRecord>; slowStop?: boolean } = {}): Proc {
+  const started = new Date(Date.now() - minutesAgo * 60_000);
+  const p: Proc = { rec: baseRecord(ws, command, title, started), out: new Output(), timer: null, tick: 0, script: scripts[script], slowStop: !!opts.slowStop, lastEmit: 0 };
+  if (opts.pre) p.out.append(opts.pre);
+  p.rec.outputSizeBytes = u64(p.out.len);
+  if (opts.ended) {
+    Object.assign(p.rec, { status: 'stopped', stoppedAt: new Date(started.getTime() + 45_000).toISOString() }, opts.ended);
+  } else {
+    run(p, opts.everyMs ?? 900);
+  }
+  ws.procs.set(p.rec.id, p);
+  return p;
+}
+
+function addWs(path: string, missing = false): Ws {
+  const name = path.split('/').filter(Boolean).pop() ?? path;
+  const id = missing ? `missing:${path}` : `ws_${hex6()}`;
+  const ws: Ws = { info: { id, path, name, missing, running: 0, total: 0 }, procs: new Map(), recent: [] };
+  workspaces.set(id, ws);
+  return ws;
+}
+
+function listWorkspaces(): WorkspaceInfo[] {
+  return [...workspaces.values()].map((ws) => {
+    const procs = [...ws.procs.values()];
+    return { ...ws.info, running: procs.filter((p) => p.rec.status === 'running').length, total: procs.length };
+  });
+}
+
+function seed(): void {
+  const shop = addWs('/home/dev/code/web-shop');
+  const viteBanner =
+    `\n> web-shop@0.4.2 dev\n> vite\n\n` +
+    `  ${c.green}${c.bold}VITE${c.reset}${c.green} v5.4.10${c.reset}  ${c.dim}ready in ${c.reset}${c.bold}412${c.reset}${c.dim} ms${c.reset}\n\n` +
+    `  ${c.green}➜${c.reset}  ${c.bold}Local${c.reset}:   ${c.cyan}http://localhost:${c.bold}5173${c.reset}${c.cyan}/${c.reset}\n` +
+    `  ${c.green}➜${c.reset}  ${c.bold}Network${c.reset}: ${c.dim}use ${c.reset}${c.bold}--host${c.reset}${c.dim} to expose${c.reset}\n` +
+    `${ts()} ${c.yellow}${c.bold}[vite]${c.reset} a component printed: <img src=x onerror=alert(1)> (shown as text, never HTML)\n` +
+    `${ts()} ${c.cyan}${c.bold}[vite]${c.reset} i18n: café · naïve · 日本語のテキスト · emoji 🚀 ok\n` +
+    `${E}38;5;208m256-colour orange${c.reset} ${E}38;2;120;90;255mtruecolour violet${c.reset} ${E}4munderlined${c.reset} ${E}1mbold${c.reset} ${E}2mdim${c.reset}\n`;
+  addProc(shop, 'npm run dev', 'vite dev server', 42, 'vite', { everyMs: 1400, pre: viteBanner });
+  addProc(shop, 'npx vitest --watch', 'tests (watch)', 38, 'vitest', { everyMs: 2500, pre: ` ${c.bold}${c.blue}DEV${c.reset} v2.1.4 /home/dev/code/web-shop\n\n` });
+  addProc(shop, 'cargo build --release --manifest-path native/Cargo.toml', 'native addon build', 3, 'cargo', { everyMs: 250 });
+  addProc(shop, 'npx tsc --noEmit -p .', 'typecheck', 55, 'plain', {
+    pre:
+      `${c.cyan}src/routes/cart.tsx${c.reset}:${c.yellow}42${c.reset}:${c.yellow}7${c.reset} - ${c.red}error${c.reset}${c.gray} TS2322: ${c.reset}Type 'string' is not assignable to type 'number'.\n\n` +
+      `${c.cyan}src/api/client.ts${c.reset}:${c.yellow}13${c.reset}:${c.yellow}3${c.reset} - ${c.red}error${c.reset}${c.gray} TS2554: ${c.reset}Expected 2 arguments, but got 1.\n\n` +
+      `Found 2 errors in 2 files.\n`,
+    ended: { status: 'error', exitCode: 2 },
+  });
+  addProc(shop, 'python3 -m http.server 8000', 'static preview', 120, 'plain', {
+    pre: 'Serving HTTP on 0.0.0.0 port 8000 (http://0.0.0.0:8000/) ...\n127.0.0.1 - - "GET / HTTP/1.1" 200 -\n',
+    ended: { status: 'stopped', signal: 15, stopRequested: true },
+  });
+  addProc(shop, './scripts/seed-db.sh --fixtures=large', 'seed database', 200, 'plain', { pre: 'seeding 10000 rows…\n', ended: { status: 'lost', stoppedAt: null } });
+  shop.recent = ['npm run dev', 'npx vitest --watch', 'npm run build', 'npx tsc --noEmit -p .', 'python3 -m http.server 8000'];
+
+  const api = addWs('/home/dev/code/api-gateway');
+  let pre = '';
+  for (let i = 0; i < 3000; i++) {
+    const k = i % 4;
+    pre += `${[c.cyan, c.yellow, c.green, c.magenta][k]}${['db-1', 'redis-1', 'api-1', 'worker-1'][k].padEnd(9)}|${c.reset} line ${i + 1}: ${i % 50 === 0 ? `${c.red}ERROR${c.reset} connection reset by peer` : 'INFO ok'}\n`;
+  }
+  addProc(api, 'docker compose up', 'compose stack', 95, 'docker', { everyMs: 600, pre, slowStop: true });
+  addProc(api, 'go run ./cmd/server', 'server', 15, 'plain', {
+    pre: `${c.green}INFO${c.reset} listening on :8080\n${c.red}panic:${c.reset} runtime error: invalid memory address or nil pointer dereference\n[signal SIGSEGV: segmentation violation]\n`,
+    ended: { status: 'error', signal: 9 },
+  });
+  api.recent = ['docker compose up', 'go run ./cmd/server', 'go test ./...'];
+
+  addWs('/home/dev/code/old-prototype', true);
+}
+
+function ws(workspaceId: unknown): Ws {
+  const w = workspaces.get(String(workspaceId));
+  if (!w) fail('workspace', `unknown workspace ${String(workspaceId)}`);
+  if (w.info.missing) fail('missingFolder', `workspace folder ${w.info.path} does not exist`);
+  return w;
+}
+
+function proc(w: Ws, id: unknown): Proc {
+  const p = w.procs.get(String(id));
+  if (!p) fail('notFound', `no process with id ${String(id)} in this workspace`);
+  return p;
+}
+
+function linesBefore(p: Proc, endOffset: number | null, lines: number): LineChunk {
+  const buf = p.out.buf;
+  const end = endOffset === null ? p.out.len : Math.min(endOffset, p.out.len);
+  let start = end;
+  let count = 0;
+  // A last line without `\n` counts as a line.
+  let i = end - 1;
+  if (i >= 0 && buf[i] === 10) i--;
+  while (i >= 0) {
+    if (buf[i] === 10) {
+      count++;
+      if (count >= lines) break;
+    }
+    i--;
+  }
+  start = i < 0 ? 0 : i + 1;
+  const text = p.out.text(start, end);
+  const list = text === '' ? [] : text.split('\n');
+  if (list.length > 0 && list[list.length - 1] === '') list.pop();
+  return { lines: list, startOffset: start, endOffset: end, atStart: start === 0, atEnd: end === p.out.len, sizeBytes: p.out.len, droppedBytes: 0 };
+}
+
+function read(p: Proc, req: ReadRequest): ReadResult {
+  const all = p.out.text(0, p.out.len);
+  const lines = all.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  const n = req.lines ?? 10;
+  let picked: string[];
+  if (req.method === 'head') picked = lines.slice(0, n);
+  else if (req.method === 'tail') picked = lines.slice(Math.max(0, lines.length - n));
+  else picked = lines;
+  const content = picked.join('\n') + (picked.length ? '\n' : '');
+  return { id: p.rec.id, content, truncated: picked.length < lines.length, sizeBytes: p.out.len, droppedBytes: 0, startOffset: 0, endOffset: p.out.len };
+}
+
+function grep(p: Proc, pattern: string, limit: number | null): GrepResult {
+  if (!pattern) fail('missingPattern', 'grep needs a pattern');
+  let re: RegExp;
+  try {
+    re = new RegExp(pattern, 'gu');
+  } catch (e) {
+    fail('invalidPattern', `invalid regex ${JSON.stringify(pattern)}: ${(e as Error).message}`);
+  }
+  const all = p.out.text(0, p.out.len);
+  const lines = all.split('\n');
+  const out: GrepLine[] = [];
+  let matching = 0;
+  let offset = 0;
+  lines.forEach((text, k) => {
+    const matches: Array<[number, number]> = [];
+    for (const m of text.matchAll(re)) {
+      if (m[0] === '') continue;
+      const s = utf8Length(text.slice(0, m.index));
+      matches.push([s, s + utf8Length(m[0])]);
+    }
+    if (matches.length > 0) {
+      matching++;
+      if (limit === null || out.length < limit) out.push({ lineNumber: k + 1, offset, text, matches });
+    }
+    offset += utf8Length(text) + 1;
+  });
+  return { id: p.rec.id, lines: out, matchingLines: matching, truncated: out.length < matching, sizeBytes: p.out.len, droppedBytes: 0 };
+}
+
+function start(w: Ws, command: string, title: string | null, env: Record<string, string>): ProcessRecord {
+  if (!command.trim()) fail('emptyCommand', 'the command is empty');
+  const kind = /vite|npm run dev/.test(command) ? 'vite' : /docker/.test(command) ? 'docker' : /cargo/.test(command) ? 'cargo' : /test/.test(command) ? 'vitest' : 'plain';
+  const p = addProc(w, command, title && title.trim() ? title.trim() : null, 0, kind, { everyMs: kind === 'cargo' ? 250 : 800, pre: `${c.gray}$ ${command}${c.reset}\n` });
+  p.rec.env = env;
+  w.recent = [command, ...w.recent.filter((x) => x !== command)];
+  emitProcess(p);
+  emitWorkspaces();
+  return { ...p.rec };
+}
+
+function stop(p: Proc, kill = false): Promise<ProcessRecord> {
+  if (p.rec.status !== 'running') return Promise.resolve({ ...p.rec });
+  if (kill) {
+    finish(p, { signal: 9, stopRequested: true });
+    return Promise.resolve({ ...p.rec });
+  }
+  p.rec.stoppingSince = new Date().toISOString();
+  p.rec.stopRequested = true;
+  emitProcess(p);
+  const wait = p.slowStop ? p.rec.stopGraceMs : 300;
+  return new Promise((resolve) => {
+    const check = setInterval(() => {
+      if (p.rec.status !== 'running') {
+        clearInterval(check);
+        resolve({ ...p.rec });
+      }
+    }, 100);
+    setTimeout(() => {
+      if (p.rec.status === 'running') finish(p, { signal: p.slowStop ? 9 : 15 });
+    }, wait);
+  });
+}
+
+async function handle(cmd: string, a: Record<string, unknown>): Promise<unknown> {
+  await new Promise((r) => setTimeout(r, 60 + Math.random() * 120));
+  switch (cmd) {
+    case 'list_workspaces':
+      return listWorkspaces();
+    case 'add_workspace': {
+      const path = String(a.path);
+      const existing = [...workspaces.values()].find((w) => w.info.path === path);
+      const w = existing ?? addWs(path);
+      emitWorkspaces();
+      return listWorkspaces().find((x) => x.id === w.info.id);
+    }
+    case 'pick_workspace': {
+      const w = addWs(`/home/dev/code/new-project-${workspaces.size}`);
+      emitWorkspaces();
+      return listWorkspaces().find((x) => x.id === w.info.id);
+    }
+    case 'remove_workspace': {
+      const w = workspaces.get(String(a.workspaceId));
+      if (!w) fail('workspace', 'unknown workspace');
+      for (const p of w.procs.values()) if (p.rec.status === 'running') finish(p, { signal: 15, stopRequested: true });
+      workspaces.delete(w.info.id);
+      emitWorkspaces();
+      return null;
+    }
+    case 'list_processes':
+      return [...ws(a.workspaceId).procs.values()].map((p) => ({ ...p.rec, outputSizeBytes: u64(p.out.len) }));
+    case 'start_process':
+      return start(ws(a.workspaceId), String(a.command ?? ''), (a.title as string | null) ?? null, (a.env as Record<string, string>) ?? {});
+    case 'stop_process':
+      return stop(proc(ws(a.workspaceId), a.id));
+    case 'kill_process':
+      return stop(proc(ws(a.workspaceId), a.id), true);
+    case 'restart_process': {
+      const w = ws(a.workspaceId);
+      const p = proc(w, a.id);
+      await stop(p);
+      return start(w, p.rec.command, p.rec.title === p.rec.command ? null : p.rec.title, p.rec.env);
+    }
+    case 'remove_process': {
+      const w = ws(a.workspaceId);
+      const p = proc(w, a.id);
+      if (p.rec.status === 'running') await stop(p);
+      w.procs.delete(p.rec.id);
+      void emit('procdeck://process', { workspaceId: w.info.id, event: { type: 'removed', id: p.rec.id, workspaceId: w.info.id } } satisfies ProcessEvent);
+      emitWorkspaces();
+      return null;
+    }
+    case 'read_output':
+      return read(proc(ws(a.workspaceId), a.id), a.request as ReadRequest);
+    case 'grep_output':
+      return grep(proc(ws(a.workspaceId), a.id), String(a.pattern ?? ''), (a.limit as number | null) ?? null);
+    case 'lines_before':
+      return linesBefore(proc(ws(a.workspaceId), a.id), (a.endOffset as number | null) ?? null, Number(a.lines));
+    case 'follow_output': {
+      const p = proc(ws(a.workspaceId), a.id);
+      const channel = a.onFrame as Channel<OutputFrame>;
+      const from = (a.fromOffset as number | null) ?? p.out.len;
+      const id = nextSub++;
+      subs.set(id, { proc: p, channel, offset: p.out.len });
+      // The backlog since `fromOffset` first, then live frames from write().
+      if (from < p.out.len) channel.onmessage({ type: 'data', offset: from, text: p.out.text(from, p.out.len), skipped: 0 });
+      if (p.rec.status !== 'running') {
+        channel.onmessage({ type: 'end', record: { ...p.rec } });
+        subs.delete(id);
+      }
+      return id;
+    }
+    case 'unfollow_output':
+      subs.delete(Number(a.subscription));
+      return null;
+    case 'recent_commands':
+      return ws(a.workspaceId).recent;
+    case 'open_output_file':
+    case 'reveal_output_file':
+      proc(ws(a.workspaceId), a.id);
+      return null;
+    default:
+      fail('workspace', `mock backend: unknown command ${cmd}`);
+  }
+}
+
+/** Installs the fake backend (idempotent). */
+export function installMockBackend(): void {
+  if (workspaces.size > 0) return;
+  mockIPC((cmd, payload) => handle(cmd, (payload ?? {}) as Record<string, unknown>), { shouldMockEvents: true });
+  seed();
+  // eslint-disable-next-line no-console
+  console.info('[procdeck] mock backend installed');
+}
