@@ -3,10 +3,13 @@
 
 pub mod commands;
 pub mod config;
+pub mod desktop;
 pub mod dto;
 pub mod error;
+pub mod prefs;
 pub mod registry;
 pub mod streams;
+pub mod tray;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -15,6 +18,7 @@ use procdeck_engine::Settings;
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 
 use crate::dto::{ProcessEvent, WorkspaceInfo, PROCESS_EVENT, WORKSPACES_EVENT};
+use crate::prefs::PrefStore;
 use crate::registry::{Notify, Registry};
 use crate::streams::Streams;
 
@@ -22,6 +26,7 @@ struct EmitNotify<R: Runtime>(AppHandle<R>);
 
 impl<R: Runtime> Notify for EmitNotify<R> {
     fn process(&self, event: ProcessEvent) {
+        desktop::on_process_event(&self.0, &event);
         if let Err(e) = self.0.emit(PROCESS_EVENT, event) {
             tracing::warn!("cannot emit a process event: {e}");
         }
@@ -34,10 +39,14 @@ impl<R: Runtime> Notify for EmitNotify<R> {
     }
 }
 
-/// The app's plugins and commands, without state: `run` adds its state in `setup`, the tests
-/// with [`install`] on an app built from this.
+/// The app's commands and the plugins they use, without state and without the desktop-only
+/// plugins: the mock-runtime tests build on this and add state with [`install`].
 pub fn builder<R: Runtime>() -> tauri::Builder<R> {
-    tauri::Builder::<R>::new()
+    with_commands(tauri::Builder::<R>::new())
+}
+
+fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    builder
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_opener::init())
         .invoke_handler(tauri::generate_handler![
@@ -84,6 +93,7 @@ pub fn install<R: Runtime>(
     }
     app.manage(registry);
     app.manage(Arc::new(Streams::default()));
+    app.manage(PrefStore::load(&dir));
     Ok(())
 }
 
@@ -105,15 +115,28 @@ pub fn run() {
         .init();
     let config_dir = std::env::var_os("PROCDECK_CONFIG_DIR").map(PathBuf::from);
     let folders = folders_from_args();
-    let app = builder::<tauri::Wry>()
+    // The single-instance plugin goes first, so a second launch is handed over before any other
+    // plugin starts.
+    let app = tauri::Builder::<tauri::Wry>::new()
+        .plugin(tauri_plugin_single_instance::init(
+            desktop::on_second_instance,
+        ))
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .plugin(tauri_plugin_notification::init());
+    let app = with_commands(app)
         .setup(move |app| {
-            Ok(install(
+            install(
                 app.handle(),
                 Settings::default(),
                 config_dir.clone(),
                 &folders,
-            )?)
+            )?;
+            app.manage(desktop::Desktop::default());
+            let registry = app.state::<Arc<Registry>>();
+            tray::create(app.handle(), &tray::model(&registry.snapshot()))?;
+            Ok(())
         })
+        .on_window_event(desktop::on_window_event)
         .build(tauri::generate_context!());
     match app {
         Ok(app) => app.run(|handle, event| {

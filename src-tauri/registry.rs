@@ -209,6 +209,47 @@ impl Registry {
             .collect())
     }
 
+    /// Every open workspace with its processes.
+    pub fn snapshot(&self) -> Vec<(WorkspaceInfo, Vec<procdeck_engine::ProcessRecord>)> {
+        let open: Vec<(PathBuf, Arc<Workspace>)> = match self.entries() {
+            Ok(entries) => entries
+                .iter()
+                .filter_map(|e| e.open.as_ref().map(|o| (e.path.clone(), o.ws.clone())))
+                .collect(),
+            Err(_) => return Vec::new(),
+        };
+        open.into_iter()
+            .filter_map(|(path, ws)| {
+                ws.list()
+                    .ok()
+                    .map(|records| (info_of(&path, Some(&ws)), records))
+            })
+            .collect()
+    }
+
+    /// Stops every running process of every workspace, in parallel.
+    pub fn stop_all(&self) -> AppResult<()> {
+        let open: Vec<Arc<Workspace>> = self
+            .entries()?
+            .iter()
+            .filter_map(|e| e.open.as_ref().map(|o| o.ws.clone()))
+            .collect();
+        let results: Vec<AppResult<()>> = std::thread::scope(|s| {
+            let handles: Vec<_> = open
+                .iter()
+                .map(|ws| s.spawn(move || ws.close().map(|_| ())))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| match h.join() {
+                    Ok(r) => r.map_err(AppError::from),
+                    Err(_) => Err(AppError::internal("a stop thread panicked")),
+                })
+                .collect()
+        });
+        results.into_iter().collect()
+    }
+
     /// The open workspace with this id.
     pub fn get(&self, workspace_id: &str) -> AppResult<Arc<Workspace>> {
         let entries = self.entries()?;

@@ -33,14 +33,16 @@ fn main() -> ExitCode {
     }
 }
 
-/// Clap's messages span several lines with usage; the first says what was wrong.
+/// Clap's messages span several lines with usage; the first says what was wrong (and when it
+/// ends with a colon, such as "required arguments were not provided:", the next one says which).
 fn one_line(message: &str) -> String {
-    let first = message
-        .lines()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("invalid arguments");
-    let first = first.trim_start_matches("error: ").trim();
-    format!("{first} (see procdeck --help)")
+    let mut lines = message.lines().map(str::trim).filter(|l| !l.is_empty());
+    let first = lines.next().unwrap_or("invalid arguments");
+    let first = first.trim_start_matches("error: ");
+    match lines.next() {
+        Some(next) if first.ends_with(':') => format!("{first} {next} (see procdeck --help)"),
+        _ => format!("{first} (see procdeck --help)"),
+    }
 }
 
 fn init_tracing() {

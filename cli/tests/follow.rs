@@ -155,3 +155,61 @@ fn follow_delivers_a_lot_of_output_completely_and_in_order() {
         assert_eq!(l, &format!("{}\n", i + 1));
     }
 }
+
+/// CPU time (user + system, in clock ticks) a process has used so far.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
+    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
+    // utime and stime are fields 14 and 15 of stat; fields[0] here is field 3.
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+#[test]
+fn an_idle_follower_waits_without_spinning_even_after_rotation() {
+    let ws = TestWs::new();
+    // Rotated output (output.meta.json exists), then silence until the gate opens.
+    let r = ws.start_with(
+        &["--output-cap", "65536"],
+        &gated("yes 0123456789 | head -c 400004", "go", "echo done"),
+    );
+    wait_until("rotation", LINE_WAIT, || ws.record(&r.id).dropped_bytes > 0);
+    let mut follower = spawn_cli(&ws, ["output", &r.id, "--tail", "1", "--follow"]);
+    let lines = follower.stdout_lines();
+    assert!(lines.next(LINE_WAIT).is_some(), "nothing followed");
+    std::thread::sleep(Duration::from_millis(200));
+    let before = cpu_ticks(follower.pid());
+    std::thread::sleep(Duration::from_secs(1));
+    let used = cpu_ticks(follower.pid()) - before;
+    // A clock tick is 10 ms: a spinning follower uses ~100 per second.
+    assert!(
+        used <= 20,
+        "an idle follower used {used} ticks of CPU in 1 s"
+    );
+    std::fs::write(ws.path().join("go"), "").unwrap();
+    assert!(follower
+        .wait_timeout(LINE_WAIT)
+        .is_some_and(|s| s.success()));
+    assert_eq!(lines.rest(LINE_WAIT), vec!["done\n".to_owned()]);
+}
+
+#[test]
+fn follow_ends_when_the_shim_dies_without_a_word() {
+    let ws = TestWs::new();
+    let m = unique_marker();
+    let _guard = MarkerGuard(m.clone());
+    let r = ws.start(&format!("echo up; sleep {m}"));
+    let mut follower = spawn_cli(&ws, ["output", &r.id, "--follow"]);
+    let lines = follower.stdout_lines();
+    assert_eq!(lines.next(LINE_WAIT).as_deref(), Some("up\n"));
+    let shim = ws.shim_ids(&r.id);
+    assert!(procdeck_engine::procinfo::signal_verified(
+        shim.shim_pid,
+        shim.shim_start_time,
+        libc::SIGKILL
+    ));
+    assert!(
+        follower.wait_timeout(LINE_WAIT).is_some(),
+        "follow kept waiting on a process whose shim is gone"
+    );
+    assert_eq!(ws.record(&r.id).status, procdeck_engine::Status::Lost);
+}

@@ -205,13 +205,15 @@ fn env_title_and_argument_words() {
 fn leftovers_are_terminated_when_the_main_process_ends() {
     let ws = TestWs::new();
     let m = unique_marker();
-    let _guard = MarkerGuard(m.clone());
+    let _guard = MarkerGuard(m[..m.len() - 1].to_owned());
     let m2 = m.parse::<u64>().unwrap() + 1;
+    let m3 = m.parse::<u64>().unwrap() + 2;
     let r = ws.start_with(
         &["--grace", "0.3"],
         &format!(
             "sleep {m} & echo $! > leftover.pid; \
              bash -c \"trap '' TERM; exec sleep {m2}\" & echo $! > stubborn.pid; \
+             (setsid sleep {m3} &); \
              echo started"
         ),
     );
@@ -230,6 +232,10 @@ fn leftovers_are_terminated_when_the_main_process_ends() {
     assert!(
         processes_exactly(&format!("sleep {m2}")).is_empty(),
         "a leftover that ignores SIGTERM must be killed after the grace period"
+    );
+    assert!(
+        processes_exactly(&format!("sleep {m3}")).is_empty(),
+        "a double-forked setsid leftover survived"
     );
     let exit = std::fs::read_to_string(ws.process_dir(&r.id).join("exit.json")).unwrap();
     assert!(exit.contains("\"survivors\": []"), "{exit}");

@@ -311,3 +311,92 @@ fn close_stops_every_running_process_and_keeps_history() {
     assert!(again.is_empty());
     assert_eq!(ws.ok(["close"]).trim(), "no processes");
 }
+
+#[test]
+fn sigterm_reaches_every_process_of_the_tree_before_any_sigkill() {
+    let ws = TestWs::new();
+    // Each part of the tree says when it gets SIGTERM and exits: the main bash, a child in its
+    // group, and a `setsid` grandchild in a session of its own.
+    let catcher = |who: &str| {
+        format!("trap 'echo {who} got TERM; exit 0' TERM; echo {who} ready; while :; do sleep 0.05; done")
+    };
+    let cmd = format!(
+        "(setsid bash -c \"{}\" &); bash -c \"{}\" & {}",
+        catcher("orphan"),
+        catcher("child"),
+        catcher("main")
+    );
+    let r = ws.start_with(&["--grace", "10"], &cmd);
+    wait_until("every part to be ready", Duration::from_secs(10), || {
+        let out = ws.output(&r.id);
+        ["orphan ready", "child ready", "main ready"]
+            .iter()
+            .all(|s| out.contains(s))
+    });
+    let t = Instant::now();
+    let stopped = ws.stop(&r.id, "10");
+    assert!(
+        t.elapsed() < Duration::from_secs(5),
+        "everything exits on SIGTERM; the stop must not wait for the 10 s grace ({:?})",
+        t.elapsed()
+    );
+    assert_eq!(stopped.status, Status::Stopped);
+    let out = ws.output(&r.id);
+    for who in ["orphan", "child", "main"] {
+        assert!(out.contains(&format!("{who} got TERM")), "{who}: {out}");
+    }
+}
+
+#[test]
+fn a_main_process_that_ignores_sigterm_is_killed_and_the_stop_is_still_stopped() {
+    let ws = TestWs::new();
+    let r = ws.start_with(
+        &["--grace", "0.3"],
+        "trap '' TERM; echo ready; while :; do sleep 0.05; done",
+    );
+    wait_until("ready", Duration::from_secs(5), || {
+        ws.output(&r.id).contains("ready")
+    });
+    let pid = r.pid.unwrap();
+    let stopped = ws.stop(&r.id, "0.3");
+    assert_eq!(
+        stopped.status,
+        Status::Stopped,
+        "a requested stop is not an error"
+    );
+    assert_eq!(stopped.signal, Some(libc::SIGKILL));
+    assert!(stopped.stop_requested);
+    assert!(!alive(pid));
+}
+
+#[test]
+fn a_second_stop_during_the_grace_period_can_shorten_it() {
+    let ws = TestWs::new();
+    let m = unique_marker();
+    let _guard = MarkerGuard(m.clone());
+    let r = ws.start_with(
+        &["--grace", "30"],
+        &format!("bash -c \"trap '' TERM; exec sleep {m}\" & wait"),
+    );
+    wait_until("the sleep", Duration::from_secs(5), || {
+        processes_exactly(&format!("sleep {m}")).len() == 1
+    });
+    // A slow stop in the background (30 s grace)...
+    let mut slow = spawn_cli(&ws, ["--json", "stop", r.id.as_str()]);
+    wait_until("the stop to begin", Duration::from_secs(5), || {
+        ws.record(&r.id).stopping_since.is_some()
+    });
+    let table = ws.ok(["list"]);
+    assert!(table.contains("stopping"), "{table}");
+    // ...and an impatient one.
+    let t = Instant::now();
+    let fast = ws.stop(&r.id, "0");
+    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+    assert_eq!(fast.status, Status::Stopped);
+    assert!(processes_exactly(&format!("sleep {m}")).is_empty());
+    assert!(
+        slow.wait_timeout(Duration::from_secs(5))
+            .is_some_and(|s| s.success()),
+        "the first stop must end with the process"
+    );
+}

@@ -19,7 +19,7 @@ pub enum Error {
     EmptyCommand,
     #[error("grep needs a pattern")]
     MissingPattern,
-    #[error("invalid regex {pattern:?}: {reason}")]
+    #[error("invalid regex {pattern:?}: {}", last_line(reason))]
     InvalidPattern { pattern: String, reason: String },
     #[error("invalid environment variable {0:?}: expected NAME=VALUE with a name of letters, digits and _ not starting with a digit")]
     InvalidEnv(String),
@@ -82,6 +82,18 @@ impl Error {
             Error::Watch(_) => "watch",
         }
     }
+}
+
+/// The regex crate explains a parse error over several lines (the pattern, a caret, then the
+/// error); a message must be one line, and the last one says what is wrong.
+fn last_line(text: &str) -> &str {
+    let line = text
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or(text);
+    line.strip_prefix("error: ").unwrap_or(line)
 }
 
 /// Shorthand for mapping `io::Result` with a path and an action.

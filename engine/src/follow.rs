@@ -57,8 +57,12 @@ impl Workspace {
         self.get(id)?;
         let dir = self.process_dir(id)?;
         let (tx, rx) = mpsc::channel::<()>();
-        let mut watcher = notify::recommended_watcher(move |_event| {
-            let _ = tx.send(());
+        // Only changes wake the loop: its own reads (output.log, output.meta.json) are
+        // reported as accesses and would otherwise wake it again at once, forever.
+        let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+            if !matches!(&res, Ok(e) if e.kind.is_access()) {
+                let _ = tx.send(());
+            }
         })
         .map_err(|e| Error::Watch(e.to_string()))?;
         watcher

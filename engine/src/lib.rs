@@ -11,13 +11,16 @@ pub mod follow;
 pub mod id;
 mod lock;
 pub mod output;
+pub mod ports;
 mod procdir;
 pub mod procinfo;
 pub mod record;
 pub mod settings;
+pub mod shellenv;
 pub mod shim;
 mod spawn;
 pub mod store;
+pub mod suggest;
 mod watch;
 pub mod workspace;
 

@@ -51,8 +51,13 @@ impl Workspace {
         let (tx, rx) = mpsc::channel();
         let fs_tx = tx.clone();
         let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
-            if let Ok(event) = res {
-                let _ = fs_tx.send(Msg::Paths(event.paths));
+            // Opening and reading a file is not a change; the sync itself opens index.json,
+            // so counting those would make every sync trigger the next one.
+            match res {
+                Ok(event) if !event.kind.is_access() => {
+                    let _ = fs_tx.send(Msg::Paths(event.paths));
+                }
+                _ => {}
             }
         })
         .map_err(|e| Error::Watch(e.to_string()))?;

@@ -1,0 +1,271 @@
+//! Procdeck's life on the desktop: the tray, hiding to the tray on close while processes run,
+//! quitting (stop them, or leave them to their shims), notifications of failures, and a second
+//! launch handing its folders to the running instance.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use procdeck_engine::{Event, ProcessRecord, Status, StopRequest};
+use tauri::{AppHandle, Manager, Runtime, WindowEvent};
+use tauri_plugin_dialog::{
+    DialogExt, MessageDialogButtons, MessageDialogKind, MessageDialogResult,
+};
+use tauri_plugin_notification::NotificationExt;
+
+use crate::dto::ProcessEvent;
+use crate::prefs::{PrefStore, QuitBehavior};
+use crate::registry::Registry;
+use crate::tray::{self, TrayModel};
+
+const STOP_AND_QUIT: &str = "Stop them and quit";
+const LEAVE_AND_QUIT: &str = "Leave them running and quit";
+
+/// Desktop state, present only in the real app (not in mock-runtime tests).
+#[derive(Default)]
+pub struct Desktop {
+    tray_model: Mutex<Option<TrayModel>>,
+    /// Last known status of each process, to notice the moment one fails.
+    statuses: Mutex<HashMap<String, Status>>,
+}
+
+pub fn show_window<R: Runtime>(app: &AppHandle<R>) {
+    if let Some(w) = app.get_webview_window("main") {
+        let _ = w.show();
+        let _ = w.unminimize();
+        let _ = w.set_focus();
+    }
+}
+
+fn registry<R: Runtime>(app: &AppHandle<R>) -> Option<Arc<Registry>> {
+    app.try_state::<Arc<Registry>>().map(|s| s.inner().clone())
+}
+
+/// Every workspace's processes, for the tray and the quit question.
+fn running_count<R: Runtime>(app: &AppHandle<R>) -> usize {
+    registry(app).map_or(0, |r| {
+        r.snapshot()
+            .iter()
+            .map(|(_, records)| records.iter().filter(|p| p.status.is_running()).count())
+            .sum()
+    })
+}
+
+pub fn refresh_tray<R: Runtime>(app: &AppHandle<R>) {
+    let (Some(desktop), Some(registry)) = (app.try_state::<Desktop>(), registry(app)) else {
+        return;
+    };
+    let model = tray::model(&registry.snapshot());
+    let Ok(mut last) = desktop.tray_model.lock() else {
+        return;
+    };
+    if last.as_ref() != Some(&model) {
+        tray::update(app, &model);
+        *last = Some(model);
+    }
+}
+
+/// Called for every process event: keeps the tray current and notifies failures.
+pub fn on_process_event<R: Runtime>(app: &AppHandle<R>, event: &ProcessEvent) {
+    let Some(desktop) = app.try_state::<Desktop>() else {
+        return;
+    };
+    let changed = match &event.event {
+        Event::Updated { record } => {
+            let before = desktop
+                .statuses
+                .lock()
+                .ok()
+                .and_then(|mut s| s.insert(record.id.clone(), record.status));
+            if before == Some(Status::Running)
+                && matches!(record.status, Status::Error | Status::Lost)
+            {
+                notify_failure(app, record);
+            }
+            before != Some(record.status) || record.stopping_since.is_some()
+        }
+        Event::Removed { id, .. } => desktop
+            .statuses
+            .lock()
+            .ok()
+            .and_then(|mut s| s.remove(id))
+            .is_some(),
+    };
+    if changed {
+        let app = app.clone();
+        let _ = app.clone().run_on_main_thread(move || refresh_tray(&app));
+    }
+}
+
+fn notify_failure<R: Runtime>(app: &AppHandle<R>, record: &ProcessRecord) {
+    let prefs = app
+        .try_state::<PrefStore>()
+        .map(|p| p.get())
+        .unwrap_or_default();
+    let focused = app
+        .get_webview_window("main")
+        .and_then(|w| w.is_focused().ok())
+        .unwrap_or(false);
+    if !prefs.notifications || focused {
+        return;
+    }
+    let how = match (record.status, record.exit_code, record.signal) {
+        (Status::Lost, ..) => "was lost (its supervisor vanished)".to_owned(),
+        (_, _, Some(sig)) => format!("was killed by signal {sig}"),
+        (_, Some(code), None) => format!("exited with code {code}"),
+        _ => "failed".to_owned(),
+    };
+    let shown = app
+        .notification()
+        .builder()
+        .title(format!("{} {how}", record.title))
+        .body(&record.command)
+        .show();
+    if let Err(e) = shown {
+        tracing::warn!("cannot show a notification: {e}");
+    }
+}
+
+pub fn on_tray_menu<R: Runtime>(app: &AppHandle<R>, id: &str) {
+    match id {
+        tray::SHOW => show_window(app),
+        tray::QUIT => request_quit(app),
+        tray::STOP_ALL => {
+            let app = app.clone();
+            std::thread::spawn(move || stop_all(&app));
+        }
+        other => {
+            let Some((ws, pid)) = tray::parse_stop_item(other) else {
+                return;
+            };
+            let (ws, pid) = (ws.to_owned(), pid.to_owned());
+            if let Some(registry) = registry(app) {
+                std::thread::spawn(move || {
+                    let stopped = registry.get(&ws).map_err(|e| e.message).and_then(|w| {
+                        w.stop(&pid, StopRequest::default())
+                            .map_err(|e| e.to_string())
+                    });
+                    if let Err(e) = stopped {
+                        tracing::warn!("cannot stop {pid} from the tray: {e}");
+                    }
+                });
+            }
+        }
+    }
+}
+
+fn stop_all<R: Runtime>(app: &AppHandle<R>) {
+    let Some(registry) = registry(app) else {
+        return;
+    };
+    if let Err(e) = registry.stop_all() {
+        tracing::warn!("stopping everything: {}", e.message);
+    }
+}
+
+/// Quitting with processes running asks (or follows the remembered choice): stop them all, or
+/// leave them running — their shims keep them alive and the next start finds them.
+pub fn request_quit<R: Runtime>(app: &AppHandle<R>) {
+    let app = app.clone();
+    std::thread::spawn(move || {
+        let running = running_count(&app);
+        if running == 0 {
+            app.exit(0);
+            return;
+        }
+        let behavior = app
+            .try_state::<PrefStore>()
+            .map(|p| p.get().quit_behavior)
+            .unwrap_or_default();
+        let stop = match behavior {
+            QuitBehavior::StopAll => true,
+            QuitBehavior::LeaveRunning => false,
+            QuitBehavior::Ask => {
+                show_window(&app);
+                let answer = app
+                    .dialog()
+                    .message(format!(
+                        "{running} process{} still running. Stop {} before quitting, or leave {} running in the background? Procdeck finds them again when it next starts.",
+                        if running == 1 { " is" } else { "es are" },
+                        if running == 1 { "it" } else { "them" },
+                        if running == 1 { "it" } else { "them" },
+                    ))
+                    .title("Quit Procdeck")
+                    .kind(MessageDialogKind::Warning)
+                    .buttons(MessageDialogButtons::YesNoCancelCustom(
+                        STOP_AND_QUIT.into(),
+                        LEAVE_AND_QUIT.into(),
+                        "Cancel".into(),
+                    ))
+                    .blocking_show_with_result();
+                match answer {
+                    MessageDialogResult::Yes => true,
+                    MessageDialogResult::No => false,
+                    MessageDialogResult::Custom(label) if label == STOP_AND_QUIT => true,
+                    MessageDialogResult::Custom(label) if label == LEAVE_AND_QUIT => false,
+                    _ => return,
+                }
+            }
+        };
+        if stop {
+            stop_all(&app);
+        }
+        app.exit(0);
+    });
+}
+
+/// Closing the window hides it to the tray while processes run (saying so once); with nothing
+/// running it quits.
+pub fn on_window_event<R: Runtime>(window: &tauri::Window<R>, event: &WindowEvent) {
+    let WindowEvent::CloseRequested { api, .. } = event else {
+        return;
+    };
+    let app = window.app_handle();
+    if app.try_state::<Desktop>().is_none() {
+        return;
+    }
+    let running = running_count(app);
+    if running == 0 {
+        return;
+    }
+    api.prevent_close();
+    let _ = window.hide();
+    let Some(prefs) = app.try_state::<PrefStore>() else {
+        return;
+    };
+    if !prefs.get().told_about_tray {
+        let _ = app
+            .notification()
+            .builder()
+            .title("Procdeck is still running")
+            .body(format!(
+                "{running} process{} keep running. Procdeck stays in the tray; quit from its menu.",
+                if running == 1 { "" } else { "es" }
+            ))
+            .show();
+        if let Err(e) = prefs.update(|p| p.told_about_tray = true) {
+            tracing::warn!("cannot save preferences: {e}");
+        }
+    }
+}
+
+/// A second launch: show this instance's window and add the folders it was given.
+pub fn on_second_instance<R: Runtime>(app: &AppHandle<R>, argv: Vec<String>, cwd: String) {
+    show_window(app);
+    let Some(registry) = registry(app) else {
+        return;
+    };
+    let folders: Vec<_> = argv
+        .iter()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .map(|a| Path::new(&cwd).join(a))
+        .collect();
+    std::thread::spawn(move || {
+        for folder in folders {
+            if let Err(e) = registry.add(&folder) {
+                tracing::warn!("cannot add {}: {}", folder.display(), e.message);
+            }
+        }
+    });
+}
