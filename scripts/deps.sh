@@ -37,8 +37,10 @@ if [ "${PROCDECK_E2E_DEPS:-0}" = 1 ] && ! command -v tauri-driver >/dev/null; th
   cargo install tauri-driver --locked --version "^2"
 fi
 
-cd "$(dirname "$0")/../ui"
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "deps: npm ci (ui/)"
-  npm ci --no-audit --no-fund
-fi
+root="$(cd "$(dirname "$0")/.." && pwd)"
+for dir in "$root/ui" "$root"; do
+  if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    echo "deps: npm ci in $dir"
+    (cd "$dir" && npm ci --no-audit --no-fund)
+  fi
+done

@@ -130,7 +130,7 @@ fn a_hundred_concurrent_starts_leave_a_hundred_valid_records() {
 fn concurrent_starts_stops_and_removes_keep_every_record_straight() {
     let ws = TestWs::new();
     let m = unique_marker();
-    let _guard = MarkerGuard(m[..m.len() - 1].to_owned());
+    let _guard = MarkerGuard::block(&m);
     let base: u64 = m.parse().unwrap();
     // Ten long-running processes to stop or remove while ten more start.
     let long: Vec<ProcessRecord> = (0..10)

@@ -169,6 +169,7 @@ fn output_growth_is_announced_at_most_about_once_a_second() {
         sizes.windows(2).all(|w| w[0] <= w[1]) && sizes[0] > 0,
         "sizes announced: {sizes:?}"
     );
+    eprintln!("output size updates in 3 s: {sizes:?}");
     let end = events.updated(&r.id, "the end", |rec| rec.status == Status::Stopped);
     let expected: usize = (1..=80).map(|i| format!("line {i}\n").len()).sum();
     assert_eq!(end.output_size_bytes, expected as u64);

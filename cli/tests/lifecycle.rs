@@ -205,7 +205,7 @@ fn env_title_and_argument_words() {
 fn leftovers_are_terminated_when_the_main_process_ends() {
     let ws = TestWs::new();
     let m = unique_marker();
-    let _guard = MarkerGuard(m[..m.len() - 1].to_owned());
+    let _guard = MarkerGuard::block(&m);
     let m2 = m.parse::<u64>().unwrap() + 1;
     let m3 = m.parse::<u64>().unwrap() + 2;
     let r = ws.start_with(

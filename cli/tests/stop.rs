@@ -37,7 +37,7 @@ fn wait_for_all(sleeps: &[String]) {
 fn stop_leaves_zero_survivors_of_a_nasty_tree() {
     let ws = TestWs::new();
     let m = unique_marker();
-    let _guard = MarkerGuard(m[..m.len() - 1].to_owned());
+    let _guard = MarkerGuard::block(&m);
     let (cmd, sleeps) = nasty_tree(&m);
     let r = ws.start_with(&["--grace", "0.3"], &cmd);
     wait_for_all(&sleeps);
@@ -67,9 +67,9 @@ fn stop_leaves_zero_survivors_of_a_nasty_tree() {
         "the shim is still running after the stop returned"
     );
     assert!(
-        processes_with(&m[..m.len() - 1]).is_empty(),
+        processes_with_block(&m).is_empty(),
         "something of the tree survived: {:?}",
-        processes_with(&m[..m.len() - 1])
+        processes_with_block(&m)
     );
     assert!(
         took < Duration::from_secs(5),
@@ -84,7 +84,7 @@ fn stop_leaves_zero_survivors_of_a_nasty_tree() {
 fn default_grace_is_two_seconds_before_sigkill() {
     let ws = TestWs::new();
     let m = unique_marker();
-    let _guard = MarkerGuard(m[..m.len() - 1].to_owned());
+    let _guard = MarkerGuard::block(&m);
     let (cmd, sleeps) = nasty_tree(&m);
     let r = ws.start(&cmd);
     assert_eq!(r.stop_grace_ms, 2000);
@@ -109,7 +109,7 @@ fn default_grace_is_two_seconds_before_sigkill() {
 fn grace_is_configurable_at_start_and_at_stop() {
     let ws = TestWs::new();
     let m = unique_marker();
-    let _guard = MarkerGuard(m[..m.len() - 1].to_owned());
+    let _guard = MarkerGuard::block(&m);
     let base: u64 = m.parse().unwrap();
     let stubborn = |n: u64| format!("bash -c \"trap '' TERM; exec sleep {n}\" & wait");
 
@@ -210,7 +210,7 @@ fn stopping_a_finished_process_is_a_no_op_returning_its_record() {
 fn rm_stops_then_deletes_record_and_folder() {
     let ws = TestWs::new();
     let m = unique_marker();
-    let _guard = MarkerGuard(m[..m.len() - 1].to_owned());
+    let _guard = MarkerGuard::block(&m);
     let (cmd, sleeps) = nasty_tree(&m);
     // rm uses the process's own grace period.
     let running = ws.start_with(&["--grace", "0.3"], &cmd);
@@ -260,7 +260,7 @@ fn rm_stops_then_deletes_record_and_folder() {
 fn close_stops_every_running_process_and_keeps_history() {
     let ws = TestWs::new();
     let m = unique_marker();
-    let _guard = MarkerGuard(m[..m.len() - 1].to_owned());
+    let _guard = MarkerGuard::block(&m);
     let base: u64 = m.parse().unwrap();
     let finished = ws.start("exit 2");
     ws.wait(&finished.id);
@@ -290,9 +290,9 @@ fn close_stops_every_running_process_and_keeps_history() {
     );
     assert!(closed.iter().all(|r| r.status == Status::Stopped));
     assert!(
-        processes_with(&m[..m.len() - 1]).is_empty(),
+        processes_with_block(&m).is_empty(),
         "survivors: {:?}",
-        processes_with(&m[..m.len() - 1])
+        processes_with_block(&m)
     );
 
     let list = ws.list();

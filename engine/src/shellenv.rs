@@ -50,7 +50,7 @@ const TICK: Duration = Duration::from_millis(50);
 ///   a TERM claiming a capable terminal makes tools write cursor movement into the log, and
 ///   GPG_TTY was computed with no terminal at all.
 /// - `PS1`, `PS2`, `PROMPT_COMMAND`: the interactive prompt, when a startup file exports it.
-/// - [`RESOLVING_ENV_VAR`]: ours.
+/// - `PROCDECK_RESOLVING_ENVIRONMENT` ([`RESOLVING_ENV_VAR`]): set by us for the startup files.
 const DROPPED: &[&str] = &[
     "PWD",
     "OLDPWD",
@@ -160,7 +160,12 @@ pub fn login_shell_env_from(
     })?;
     let mut run = Run::new(child);
     let outcome = run.collect(deadline);
-    let Run { stdout, stderr, .. } = run;
+    let (stdout, stderr) = (
+        std::mem::take(&mut run.stdout),
+        std::mem::take(&mut run.stderr),
+    );
+    // Closes our ends of the pipes; anything the startup files left running gets EPIPE.
+    drop(run);
     tracing::debug!(
         shell = %shell.display(),
         ms = started.elapsed().as_millis() as u64,

@@ -66,7 +66,11 @@ fn read_capped(path: &Path) -> Option<String> {
         return None;
     }
     match String::from_utf8(bytes) {
-        Ok(text) => Some(text),
+        // Editors on Windows may save with a byte order mark, which npm accepts.
+        Ok(text) => Some(match text.strip_prefix('\u{feff}') {
+            Some(rest) => rest.to_owned(),
+            None => text,
+        }),
         Err(_) => {
             tracing::debug!(path = %path.display(), "not UTF-8; skipped");
             None

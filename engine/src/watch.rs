@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::events::Event;
 use crate::id;
 use crate::output::{OutputMeta, OUTPUT_FILE, OUTPUT_META_FILE};
+use crate::record::ProcessRecord;
 use crate::workspace::Workspace;
 
 const SIZE_INTERVAL: Duration = Duration::from_secs(1);
@@ -81,8 +82,37 @@ impl Workspace {
 
     /// Re-reads the store and announces every difference from what was last announced.
     pub fn sync(&self) -> Result<()> {
+        self.resync(true).map(|_| ())
+    }
+
+    /// [`Workspace::sync`]; with `sizes` false a record whose output size alone changed is not
+    /// announced but returned, so that the watcher's once-a-second limit applies to it (the
+    /// watcher re-reads the store every second while anything runs, and a size announced there
+    /// as well would double the rate).
+    fn resync(&self, sizes: bool) -> Result<Vec<String>> {
         let records = self.store.list()?;
-        self.publish(&records);
+        let mut grown = Vec::new();
+        if sizes {
+            self.publish(&records);
+        } else {
+            let changed: Vec<ProcessRecord> = match self.published.lock() {
+                Ok(published) => records
+                    .iter()
+                    .filter(|r| match published.get(&r.id) {
+                        Some(p) if same_but_sizes(p, r) => {
+                            if p != *r {
+                                grown.push(r.id.clone());
+                            }
+                            false
+                        }
+                        _ => true,
+                    })
+                    .cloned()
+                    .collect(),
+                Err(_) => records.clone(),
+            };
+            self.publish(&changed);
+        }
         let present: HashSet<&str> = records.iter().map(|r| r.id.as_str()).collect();
         let gone: Vec<String> = match self.published.lock() {
             Ok(mut published) => {
@@ -104,7 +134,7 @@ impl Workspace {
                 workspace_id: self.id().to_owned(),
             });
         }
-        Ok(())
+        Ok(grown)
     }
 
     /// Announces a new output size for `id` without touching the index.
@@ -173,8 +203,9 @@ fn watch_loop(ws: &Workspace, rx: &mpsc::Receiver<Msg>, quit: &AtomicBool) {
         }
         if resync {
             last_liveness = Instant::now();
-            if let Err(e) = ws.sync() {
-                tracing::warn!("could not re-read the workspace: {e}");
+            match ws.resync(false) {
+                Ok(grown) => pending.extend(grown),
+                Err(e) => tracing::warn!("could not re-read the workspace: {e}"),
             }
         }
         let now = Instant::now();
@@ -193,6 +224,14 @@ fn watch_loop(ws: &Workspace, rx: &mpsc::Receiver<Msg>, quit: &AtomicBool) {
             last_size.insert(id, now);
         }
     }
+}
+
+/// True when the two differ at most in their output sizes.
+fn same_but_sizes(a: &ProcessRecord, b: &ProcessRecord) -> bool {
+    let mut b = b.clone();
+    b.output_size_bytes = a.output_size_bytes;
+    b.dropped_bytes = a.dropped_bytes;
+    *a == b
 }
 
 fn next_wake(

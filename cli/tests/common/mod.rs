@@ -343,13 +343,39 @@ fn cmdline(pid: u32) -> Option<String> {
     Some(text.trim_end_matches('\0').replace('\0', " "))
 }
 
-/// Living processes whose command line contains `marker` (used to find a test's own sleeps).
+/// True when `marker` is a whole word of the command line (delimited by anything but letters
+/// and digits), so that a number inside a hash or a longer number never matches.
+fn has_token(cmdline: &str, marker: &str) -> bool {
+    cmdline
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .any(|t| t == marker)
+}
+
+/// Living processes with `marker` as a word of their command line (a test's own sleeps, and
+/// the shells that started them).
 pub fn processes_with(marker: &str) -> Vec<u32> {
     all_pids()
         .into_iter()
         .filter(|&pid| pid != std::process::id())
-        .filter(|&pid| cmdline(pid).is_some_and(|c| c.contains(marker)) && alive(pid))
+        .filter(|&pid| cmdline(pid).is_some_and(|c| has_token(&c, marker)) && alive(pid))
         .collect()
+}
+
+/// The ten markers `m` ... `m + 9` of a block from [`unique_marker`].
+pub fn marker_block(m: &str) -> Vec<String> {
+    let base: u64 = m.parse().expect("a marker from unique_marker");
+    (base..base + 10).map(|n| n.to_string()).collect()
+}
+
+/// Living processes carrying any marker of the block `m` ... `m + 9`.
+pub fn processes_with_block(m: &str) -> Vec<u32> {
+    let mut out: Vec<u32> = marker_block(m)
+        .iter()
+        .flat_map(|k| processes_with(k))
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 /// Living processes whose command line is exactly `line` (arguments joined by spaces), e.g.
@@ -361,8 +387,16 @@ pub fn processes_exactly(line: &str) -> Vec<u32> {
         .collect()
 }
 
-/// Kills processes found by marker; for cleanup of trees that escaped in a failing test.
+/// Kills processes found by marker (a whole word of their command line); for cleanup of trees
+/// that escaped in a failing test.
 pub struct MarkerGuard(pub String);
+
+impl MarkerGuard {
+    /// Guards for the whole block `m` ... `m + 9`.
+    pub fn block(m: &str) -> Vec<MarkerGuard> {
+        marker_block(m).into_iter().map(MarkerGuard).collect()
+    }
+}
 
 impl Drop for MarkerGuard {
     fn drop(&mut self) {
