@@ -18,6 +18,12 @@ const COMMANDS: &[&str] = &[
     "recent_commands",
     "open_output_file",
     "reveal_output_file",
+    "suggestions",
+    "listening_ports",
+    "port_conflict",
+    "open_port",
+    "get_prefs",
+    "set_prefs",
 ];
 
 fn main() {

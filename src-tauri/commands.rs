@@ -17,6 +17,7 @@ use tauri_plugin_opener::OpenerExt;
 
 use crate::dto::{OutputFrame, WorkspaceInfo};
 use crate::error::{AppError, AppResult};
+use crate::prefs::{PrefStore, Prefs};
 use crate::registry::Registry;
 use crate::streams::Streams;
 
@@ -298,4 +299,56 @@ pub async fn reveal_output_file<R: Runtime>(
     app.opener().reveal_item_in_dir(&path).map_err(|e| {
         AppError::workspace(format!("cannot show {} in its folder: {e}", path.display()))
     })
+}
+
+#[tauri::command]
+pub async fn suggestions(
+    registry: Reg<'_>,
+    workspace_id: String,
+) -> AppResult<Vec<procdeck_engine::suggest::Suggestion>> {
+    let r = registry.inner().clone();
+    blocking(move || Ok(r.get(&workspace_id)?.suggestions())).await
+}
+
+#[tauri::command]
+pub async fn listening_ports(
+    registry: Reg<'_>,
+    workspace_id: String,
+    id: String,
+) -> AppResult<Vec<procdeck_engine::ports::ListeningPort>> {
+    let r = registry.inner().clone();
+    blocking(move || Ok(r.get(&workspace_id)?.listening_ports(&id)?)).await
+}
+
+#[tauri::command]
+pub async fn port_conflict(
+    registry: Reg<'_>,
+    workspace_id: String,
+    id: String,
+) -> AppResult<Option<procdeck_engine::ports::PortConflict>> {
+    let r = registry.inner().clone();
+    blocking(move || Ok(r.get(&workspace_id)?.port_conflict(&id)?)).await
+}
+
+/// Opens `http://localhost:PORT` in the default browser; only a port, never a URL, comes in.
+#[tauri::command]
+pub fn open_port<R: Runtime>(app: AppHandle<R>, port: u16) -> AppResult<()> {
+    if port == 0 {
+        return Err(AppError::workspace("port 0 cannot be opened"));
+    }
+    app.opener()
+        .open_url(format!("http://localhost:{port}"), None::<&str>)
+        .map_err(|e| AppError::workspace(format!("cannot open the browser: {e}")))
+}
+
+#[tauri::command]
+pub fn get_prefs(prefs: State<'_, PrefStore>) -> Prefs {
+    prefs.get()
+}
+
+#[tauri::command]
+pub fn set_prefs(prefs: State<'_, PrefStore>, value: Prefs) -> AppResult<Prefs> {
+    prefs
+        .update(|p| *p = value)
+        .map_err(|e| AppError::workspace(format!("cannot save the settings: {e}")))
 }

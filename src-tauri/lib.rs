@@ -14,7 +14,7 @@ pub mod tray;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use procdeck_engine::Settings;
+use procdeck_engine::{shellenv, BaseEnv, Settings};
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 
 use crate::dto::{ProcessEvent, WorkspaceInfo, PROCESS_EVENT, WORKSPACES_EVENT};
@@ -68,6 +68,12 @@ fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::recent_commands,
             commands::open_output_file,
             commands::reveal_output_file,
+            commands::suggestions,
+            commands::listening_ports,
+            commands::port_conflict,
+            commands::open_port,
+            commands::get_prefs,
+            commands::set_prefs,
         ])
 }
 
@@ -97,6 +103,40 @@ pub fn install<R: Runtime>(
     Ok(())
 }
 
+/// The environment started commands get on top of the app's: the login shell's (an app started
+/// from a desktop launcher has a bare PATH, without nvm, cargo or pyenv) and colour forcing, as
+/// the preferences say. Worked out in the background; a start waits for it.
+fn started_commands_env<R: Runtime>(
+    app: &AppHandle<R>,
+    config_dir: Option<&std::path::Path>,
+) -> tauri::Result<BaseEnv> {
+    let dir = match config_dir {
+        Some(d) => d.to_owned(),
+        None => app.path().app_config_dir()?,
+    };
+    let prefs = PrefStore::load(&dir).get();
+    let env = BaseEnv::pending();
+    let filled = env.clone();
+    std::thread::spawn(move || {
+        let mut vars = std::collections::BTreeMap::new();
+        if prefs.login_shell_env {
+            match shellenv::login_shell_env(LOGIN_SHELL_TIMEOUT) {
+                Ok(found) => vars = found,
+                Err(e) => {
+                    tracing::warn!("using the app's own environment for started commands: {e}")
+                }
+            }
+        }
+        if prefs.color_env {
+            vars.extend(shellenv::color_env());
+        }
+        filled.set(vars);
+    });
+    Ok(env)
+}
+
+const LOGIN_SHELL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Folders given on the command line (`procdeck-app ~/code/shop`) are added as workspaces.
 fn folders_from_args() -> Vec<PathBuf> {
     std::env::args_os()
@@ -125,12 +165,11 @@ pub fn run() {
         .plugin(tauri_plugin_notification::init());
     let app = with_commands(app)
         .setup(move |app| {
-            install(
-                app.handle(),
-                Settings::default(),
-                config_dir.clone(),
-                &folders,
-            )?;
+            let settings = Settings {
+                base_env: started_commands_env(app.handle(), config_dir.as_deref())?,
+                ..Settings::default()
+            };
+            install(app.handle(), settings, config_dir.clone(), &folders)?;
             app.manage(desktop::Desktop::default());
             let registry = app.state::<Arc<Registry>>();
             tray::create(app.handle(), &tray::model(&registry.snapshot()))?;

@@ -390,3 +390,155 @@ fn capabilities_grant_every_command_the_app_registers() {
         );
     }
 }
+
+fn wait_for_output(ws: &procdeck_engine::Workspace, id: &str, want: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let tail = ws
+            .read(
+                id,
+                &procdeck_engine::ReadRequest::new(procdeck_engine::ReadMethod::Tail),
+            )
+            .expect("tail");
+        if tail.content.contains(want) {
+            return tail.content;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{want:?} never appeared: {:?}",
+            tail.content
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn started_commands_get_the_base_environment_under_their_own_variables() {
+    let dir = folder();
+    let shell = dir.0.path().join("fake-login-shell");
+    std::fs::write(&shell, "#!/bin/sh\necho 'motd noise'\nexport FROM_LOGIN=nvm-path PD_OVER=login\nexec /bin/sh -c \"$2\"\n")
+        .expect("write fake shell");
+    std::process::Command::new("chmod")
+        .arg("+x")
+        .arg(&shell)
+        .status()
+        .expect("chmod");
+    let mut base = procdeck_engine::shellenv::login_shell_env_from(&shell, Duration::from_secs(5))
+        .expect("login env");
+    assert_eq!(base.get("FROM_LOGIN").map(String::as_str), Some("nvm-path"));
+    base.extend(procdeck_engine::shellenv::color_env());
+
+    let pending = procdeck_engine::BaseEnv::pending();
+    let settings = Settings {
+        base_env: pending.clone(),
+        ..settings()
+    };
+    let (ws, _) = procdeck_engine::Workspace::open(dir.0.path(), settings).expect("open");
+    // A start made while the environment is still being worked out waits for it.
+    let filler = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        pending.set(base);
+    });
+    let mut env = std::collections::BTreeMap::new();
+    env.insert("PD_OVER".to_owned(), "request".to_owned());
+    let record = ws
+        .start(procdeck_engine::StartRequest {
+            env,
+            ..procdeck_engine::StartRequest::new(
+                "echo \"$FROM_LOGIN $PD_OVER $FORCE_COLOR $PYTHONUNBUFFERED\"",
+            )
+        })
+        .expect("start");
+    filler.join().expect("filler thread");
+    let out = wait_for_output(&ws, &record.id, "nvm-path");
+    assert_eq!(out, "nvm-path request 1 1\n");
+    assert!(
+        !record.env.contains_key("FROM_LOGIN"),
+        "the base environment is not stored in the record"
+    );
+}
+
+#[test]
+fn processes_left_running_at_quit_are_found_running_by_the_next_start_with_their_output() {
+    let dir = folder();
+    let ws_id;
+    let id;
+    let config = tempfile::tempdir().expect("config dir");
+    {
+        let app = procdeck_app::builder()
+            .build(tauri::generate_context!())
+            .expect("app builds");
+        procdeck_app::install(
+            app.handle(),
+            settings(),
+            Some(config.path().to_owned()),
+            &[dir.0.path().to_owned()],
+        )
+        .expect("state");
+        let window = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+            .build()
+            .expect("window");
+        let a = App {
+            app,
+            window,
+            _config: tempfile::tempdir().expect("unused"),
+        };
+        ws_id = a.ok("list_workspaces", json!({}))[0]["id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+        let rec = a.ok(
+            "start_process",
+            json!({ "workspaceId": ws_id, "command": "i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.05; done", "title": "ticker", "env": {} }),
+        );
+        id = rec["id"].as_str().expect("id").to_owned();
+        let (ws, _) = procdeck_engine::Workspace::open(dir.0.path(), settings()).expect("open");
+        wait_for_output(&ws, &id, "tick 3\n");
+        // "Leave them running and quit": the app goes away without stopping anything.
+    }
+    let app = procdeck_app::builder()
+        .build(tauri::generate_context!())
+        .expect("app builds");
+    procdeck_app::install(
+        app.handle(),
+        settings(),
+        Some(config.path().to_owned()),
+        &[],
+    )
+    .expect("state");
+    let window = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+        .build()
+        .expect("window");
+    let b = App {
+        app,
+        window,
+        _config: tempfile::tempdir().expect("unused"),
+    };
+    let list = b.ok("list_workspaces", json!({}));
+    assert_eq!(
+        list[0]["id"],
+        ws_id.as_str(),
+        "the workspace was remembered"
+    );
+    assert_eq!(list[0]["running"], 1);
+    let before = b.ok(
+        "read_output",
+        json!({ "workspaceId": ws_id, "id": id, "request": { "method": "head", "lines": 3 } }),
+    );
+    assert_eq!(
+        before["content"], "tick 1\ntick 2\ntick 3\n",
+        "output from before the restart is intact"
+    );
+    let size = before["sizeBytes"].as_u64().expect("size");
+    std::thread::sleep(Duration::from_millis(300));
+    let later = b.ok(
+        "read_output",
+        json!({ "workspaceId": ws_id, "id": id, "request": { "method": "tail", "lines": 1 } }),
+    );
+    assert!(
+        later["sizeBytes"].as_u64().expect("size") > size,
+        "it kept writing while no app ran"
+    );
+    let stopped = b.ok("stop_process", json!({ "workspaceId": ws_id, "id": id }));
+    assert_eq!(stopped["status"], "stopped");
+}

@@ -326,3 +326,57 @@ fn a_shim_that_cannot_start_leaves_no_record_and_no_folder() {
         assert_eq!(folders, 0, "{exe}: a failed start left its folder");
     }
 }
+
+#[test]
+fn every_engine_entry_point_checks_the_id() {
+    use procdeck_engine::{ReadMethod, ReadRequest, StopRequest};
+    let ws = TestWs::new();
+    let (w, _) = procdeck_engine::Workspace::open(ws.path(), settings()).unwrap();
+    // A process folder a traversal would reach: `processes/../x` is `.procdeck/x`.
+    std::fs::create_dir_all(ws.store().join("x")).unwrap();
+    std::fs::write(ws.store().join("x/output.log"), "secret").unwrap();
+    let cancel = std::sync::atomic::AtomicBool::new(false);
+    for bad in MALFORMED {
+        let kinds = [
+            w.get(bad).map(|_| ()).unwrap_err().kind(),
+            w.stop(bad, StopRequest::default())
+                .map(|_| ())
+                .unwrap_err()
+                .kind(),
+            w.wait(bad, Some(std::time::Duration::ZERO))
+                .map(|_| ())
+                .unwrap_err()
+                .kind(),
+            w.remove(bad).unwrap_err().kind(),
+            w.read(bad, &ReadRequest::new(ReadMethod::Full))
+                .map(|_| ())
+                .unwrap_err()
+                .kind(),
+            w.grep(bad, "s", None, None).map(|_| ()).unwrap_err().kind(),
+            w.lines_before(bad, None, 5, 1000)
+                .map(|_| ())
+                .unwrap_err()
+                .kind(),
+            w.lines_after(bad, 0, 5, 1000)
+                .map(|_| ())
+                .unwrap_err()
+                .kind(),
+            w.output_path(bad).map(|_| ()).unwrap_err().kind(),
+            w.copy_output(bad, None, &mut Vec::new())
+                .map(|_| ())
+                .unwrap_err()
+                .kind(),
+            w.follow(bad, None, &cancel, &mut |_| {
+                procdeck_engine::FollowControl::Continue
+            })
+            .map(|_| ())
+            .unwrap_err()
+            .kind(),
+        ];
+        assert!(
+            kinds.iter().all(|k| *k == "malformedId"),
+            "{bad:?}: {kinds:?}"
+        );
+    }
+    assert!(ws.store().join("x/output.log").exists());
+}

@@ -400,3 +400,30 @@ fn a_second_stop_during_the_grace_period_can_shorten_it() {
         "the first stop must end with the process"
     );
 }
+
+#[test]
+fn a_tree_that_keeps_forking_during_the_grace_period_is_still_ended() {
+    let ws = TestWs::new();
+    let m = unique_marker();
+    let _guard = MarkerGuard::block(&m);
+    let base: u64 = m.parse().unwrap();
+    // A main process that ignores SIGTERM and keeps starting sleeps, some in sessions of their
+    // own, some ignoring SIGTERM too, and one that closed its output first.
+    let cmd = format!(
+        "trap '' TERM; exec >/dev/null 2>&1 < /dev/null; \
+         while :; do setsid sleep {a} & bash -c \"trap '' TERM; exec sleep {b}\" & sleep {c} & sleep 0.02; done",
+        a = base + 1,
+        b = base + 2,
+        c = base + 3
+    );
+    let r = ws.start_with(&["--grace", "0.5"], &cmd);
+    wait_until("the sleeps to pile up", Duration::from_secs(10), || {
+        processes_exactly(&format!("sleep {}", base + 2)).len() >= 5
+    });
+    let stopped = ws.stop(&r.id, "0.5");
+    assert_eq!(stopped.status, Status::Stopped);
+    let survivors = processes_with_block(&m);
+    assert!(survivors.is_empty(), "survivors: {survivors:?}");
+    let exit = std::fs::read_to_string(ws.process_dir(&r.id).join("exit.json")).unwrap();
+    assert!(exit.contains("\"survivors\": []"), "{exit}");
+}

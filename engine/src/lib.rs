@@ -29,6 +29,6 @@ pub use events::Event;
 pub use follow::{FollowControl, FollowEnd};
 pub use output::{GrepLine, GrepResult, LineChunk, ReadMethod, ReadRequest, ReadResult};
 pub use record::{ProcessRecord, Status};
-pub use settings::Settings;
+pub use settings::{BaseEnv, Settings};
 pub use watch::StoreWatcher;
 pub use workspace::{OpenReport, StartRequest, StopRequest, Workspace};

@@ -1,3 +1,5 @@
+use std::collections::BTreeMap;
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 /// Engine-wide defaults a front can change.
@@ -10,6 +12,72 @@ pub struct Settings {
     /// The executable re-run as the shim (`<exe> __procdeck-shim <dir>`). Defaults to the
     /// running executable, which must call [`crate::shim::run_if_requested`] first thing.
     pub shim_exe: Option<std::path::PathBuf>,
+    /// Variables every started command gets on top of the starter's environment (the login
+    /// shell's, colour forcing); a start's own variables override them. Not stored in records.
+    pub base_env: BaseEnv,
+}
+
+/// An environment that may still be being worked out (reading the login shell takes a moment):
+/// starts wait for it, up to a limit, instead of running with a bare PATH.
+#[derive(Clone, Default)]
+pub struct BaseEnv(Arc<BaseEnvInner>);
+
+#[derive(Default)]
+struct BaseEnvInner {
+    value: Mutex<Option<BTreeMap<String, String>>>,
+    ready: Condvar,
+}
+
+impl std::fmt::Debug for BaseEnv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let count = self
+            .0
+            .value
+            .lock()
+            .ok()
+            .and_then(|v| v.as_ref().map(BTreeMap::len));
+        f.debug_struct("BaseEnv")
+            .field("variables", &count)
+            .finish()
+    }
+}
+
+impl BaseEnv {
+    pub fn fixed(vars: BTreeMap<String, String>) -> Self {
+        let env = BaseEnv::pending();
+        env.set(vars);
+        env
+    }
+
+    /// Not known yet: [`BaseEnv::get`] waits until [`BaseEnv::set`] is called.
+    pub fn pending() -> Self {
+        BaseEnv(Arc::new(BaseEnvInner {
+            value: Mutex::new(None),
+            ready: Condvar::new(),
+        }))
+    }
+
+    pub fn set(&self, vars: BTreeMap<String, String>) {
+        if let Ok(mut value) = self.0.value.lock() {
+            *value = Some(vars);
+        }
+        self.0.ready.notify_all();
+    }
+
+    /// The variables, waiting up to `limit` while they are being worked out; empty after that.
+    pub fn get(&self, limit: Duration) -> BTreeMap<String, String> {
+        let Ok(guard) = self.0.value.lock() else {
+            return BTreeMap::new();
+        };
+        match self
+            .0
+            .ready
+            .wait_timeout_while(guard, limit, |v| v.is_none())
+        {
+            Ok((value, _)) => value.clone().unwrap_or_default(),
+            Err(_) => BTreeMap::new(),
+        }
+    }
 }
 
 pub const DEFAULT_OUTPUT_CAP: u64 = 256 * 1024 * 1024;
@@ -21,6 +89,7 @@ impl Default for Settings {
             stop_grace: DEFAULT_STOP_GRACE,
             output_cap_bytes: DEFAULT_OUTPUT_CAP,
             shim_exe: None,
+            base_env: BaseEnv::fixed(BTreeMap::new()),
         }
     }
 }

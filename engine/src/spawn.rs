@@ -1,5 +1,6 @@
 //! Starting a shim and waiting for its handshake.
 
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -11,10 +12,11 @@ use crate::shim::SHIM_ARG;
 /// Runs `<exe> __procdeck-shim <dir>` and returns once the command is running (or failed to
 /// start). The shim detaches itself, so the process we spawn exits at once and is reaped here;
 /// the shim's one-line answer arrives on the pipe, which closes when it is done talking.
-pub fn start_shim(exe: &Path, dir: &Path) -> Result<ShimInfo> {
+pub fn start_shim(exe: &Path, dir: &Path, base_env: &BTreeMap<String, String>) -> Result<ShimInfo> {
     let mut child = Command::new(exe)
         .arg(SHIM_ARG)
         .arg(dir)
+        .envs(base_env)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

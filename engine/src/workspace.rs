@@ -24,6 +24,10 @@ use crate::{atomic, id, procinfo, spawn};
 /// How long a stop may take beyond its grace period before it is reported as stuck.
 const STOP_SLACK: Duration = Duration::from_secs(5);
 const EVENT_BUFFER: usize = 1024;
+/// How much of a failed process's output is searched for "address already in use".
+const PORT_HINT_BYTES: u64 = 16 * 1024;
+/// How long a start waits for a base environment still being worked out (the login shell).
+const BASE_ENV_WAIT: Duration = Duration::from_secs(6);
 
 #[derive(Debug, Clone, Default)]
 pub struct StartRequest {
@@ -149,8 +153,9 @@ impl Workspace {
                 .output_cap_bytes
                 .unwrap_or(self.settings.output_cap_bytes),
         };
-        let started = atomic::write_json(&dir.join(procdir::SPEC), &spec)
-            .and_then(|()| spawn::start_shim(&exe, &dir));
+        let started = atomic::write_json(&dir.join(procdir::SPEC), &spec).and_then(|()| {
+            spawn::start_shim(&exe, &dir, &self.settings.base_env.get(BASE_ENV_WAIT))
+        });
         let shim = match started {
             Ok(shim) => shim,
             Err(e) => {
@@ -394,6 +399,43 @@ impl Workspace {
     ) -> Result<u64> {
         let src = self.source(id)?;
         output::grep_to(&src, pattern, max_bytes, out)
+    }
+
+    /// The TCP ports the process's tree listens on (empty once it has ended).
+    pub fn listening_ports(&self, id: &str) -> Result<Vec<crate::ports::ListeningPort>> {
+        let record = self.get(id)?;
+        let (Some(pid), Some(sup), true) = (
+            record.pid,
+            record.supervisor.as_ref(),
+            record.status.is_running(),
+        ) else {
+            return Ok(Vec::new());
+        };
+        if !procinfo::is_alive(pid, sup.pid_start_time) {
+            return Ok(Vec::new());
+        }
+        Ok(crate::ports::listening_ports(pid))
+    }
+
+    /// For a process that failed: whether its output says a port was taken, and by whom.
+    pub fn port_conflict(&self, id: &str) -> Result<Option<crate::ports::PortConflict>> {
+        let record = self.get(id)?;
+        if record.status != crate::record::Status::Error {
+            return Ok(None);
+        }
+        let tail = self.read(
+            id,
+            &ReadRequest {
+                max_bytes: Some(PORT_HINT_BYTES),
+                ..ReadRequest::new(ReadMethod::Full)
+            },
+        )?;
+        Ok(crate::ports::conflict_in(&tail.content))
+    }
+
+    /// Commands the workspace's own files offer (package.json scripts, Procfile, Makefile, Cargo).
+    pub fn suggestions(&self) -> Vec<crate::suggest::Suggestion> {
+        crate::suggest::suggestions(self.folder())
     }
 
     /// Publishes `updated` for each record that differs from what was last published.
