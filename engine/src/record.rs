@@ -56,9 +56,11 @@ pub struct ProcessRecord {
     pub signal: Option<i32>,
     /// Bytes the process has written since it started, including any dropped by rotation.
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub output_size_bytes: u64,
     /// Bytes at the start of the output no longer kept (the output cap rotated them out).
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub dropped_bytes: u64,
     /// Whether somebody asked for the stop that ended it.
     #[serde(default)]

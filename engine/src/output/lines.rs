@@ -253,6 +253,7 @@ fn chunk(src: &OutputSource, span: Span) -> LineChunk {
         end_offset: span.end,
         at_start: span.at_floor,
         at_end: span.end >= src.len(),
+        last_line_complete: span.bytes.last() == Some(&b'\n'),
         size_bytes: src.len(),
         dropped_bytes: src.kept_from(),
     }

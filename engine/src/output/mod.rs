@@ -98,6 +98,9 @@ pub struct LineChunk {
     pub at_start: bool,
     /// True when `end_offset` is the file's end at the time of reading.
     pub at_end: bool,
+    /// False when the last line has no `\n` yet (or was cut by `max_bytes`): output that follows
+    /// `end_offset` continues it.
+    pub last_line_complete: bool,
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub size_bytes: u64,
     #[cfg_attr(feature = "ts", ts(type = "number"))]

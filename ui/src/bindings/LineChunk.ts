@@ -23,4 +23,9 @@ atStart: boolean,
 /**
  * True when `end_offset` is the file's end at the time of reading.
  */
-atEnd: boolean, sizeBytes: number, droppedBytes: number, };
+atEnd: boolean, 
+/**
+ * False when the last line has no `\n` yet (or was cut by `max_bytes`): output that follows
+ * `end_offset` continues it.
+ */
+lastLineComplete: boolean, sizeBytes: number, droppedBytes: number, };

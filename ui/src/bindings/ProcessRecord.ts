@@ -20,11 +20,11 @@ signal: number | null,
 /**
  * Bytes the process has written since it started, including any dropped by rotation.
  */
-outputSizeBytes: bigint, 
+outputSizeBytes: number, 
 /**
  * Bytes at the start of the output no longer kept (the output cap rotated them out).
  */
-droppedBytes: bigint, 
+droppedBytes: number, 
 /**
  * Whether somebody asked for the stop that ended it.
  */

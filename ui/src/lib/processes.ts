@@ -32,23 +32,6 @@ export function upsertRecord(records: ProcessRecord[], record: ProcessRecord): P
   return applyProcessEvent(records, record.workspaceId, { workspaceId: record.workspaceId, event: { type: 'updated', record } });
 }
 
-/** Parses the env editor's text: one KEY=VALUE a line; blank lines and `#` comments ignored. */
-export function parseEnv(text: string): { env: Record<string, string>; error: string | null } {
-  const env: Record<string, string> = {};
-  const lines = text.split('\n');
-  for (let k = 0; k < lines.length; k++) {
-    const line = lines[k].trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const eq = line.indexOf('=');
-    const key = eq < 0 ? line : line.slice(0, eq).trim();
-    if (eq < 0 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
-      return { env, error: `Line ${k + 1}: expected NAME=VALUE (a name of letters, digits and _, not starting with a digit)` };
-    }
-    env[key] = lines[k].slice(lines[k].indexOf('=') + 1);
-  }
-  return { env, error: null };
-}
-
 export interface EnvRow {
   key: string;
   value: string;

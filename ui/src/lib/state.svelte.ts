@@ -206,14 +206,24 @@ class AppState {
     }
   }
 
-  async remove(r: ProcessRecord): Promise<void> {
-    if (r.status === 'running') {
-      const answer = await this.ask({
-        title: 'Remove a running process?',
-        body: `“${r.title}” is still running. It will be stopped, and its record and output deleted.`,
-        confirmLabel: 'Stop and remove',
-        danger: true,
-      });
+  /** Removes a process; asks first when it is running (or always, for the keyboard). */
+  async remove(r: ProcessRecord, confirm: 'running' | 'always' = 'running'): Promise<void> {
+    if (r.status === 'running' || confirm === 'always') {
+      const answer = await this.ask(
+        r.status === 'running'
+          ? {
+              title: 'Remove a running process?',
+              body: `“${r.title}” is still running. It will be stopped, and its record and output deleted.`,
+              confirmLabel: 'Stop and remove',
+              danger: true,
+            }
+          : {
+              title: `Remove “${r.title}”?`,
+              body: 'Its record and output will be deleted.',
+              confirmLabel: 'Remove',
+              danger: true,
+            },
+      );
       if (!answer.ok) return;
     }
     const ok = await this.act(r.id, 'remove', async () => {
