@@ -27,6 +27,8 @@ pub const SHIM_ARG: &str = "__procdeck-shim";
 
 const PIPE_SIZE: i32 = 1 << 20;
 const SPLICE_CHUNK: usize = 1 << 20;
+const BATCH_THRESHOLD: u64 = 256 * 1024;
+const BATCH_PAUSE: Duration = Duration::from_millis(1);
 /// How often the tree is looked at again while it is being terminated, to catch processes
 /// forked after the last look.
 const RESCAN: Duration = Duration::from_millis(20);
@@ -281,7 +283,14 @@ impl Shim {
                 std::thread::sleep(RESCAN);
             }
             self.handle_signals();
+            let before = self.written;
             disk_full = matches!(self.drain(), Drain::DiskFull);
+            if self.written - before >= BATCH_THRESHOLD {
+                // A writer this fast fills the pipe again within a millisecond; letting it do so
+                // halves the wake-ups (and the third process competing for two cores) at a
+                // latency cost only while output pours out.
+                std::thread::sleep(BATCH_PAUSE);
+            }
             self.advance_termination();
         }
         while matches!(self.drain(), Drain::DiskFull) {

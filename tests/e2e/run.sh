@@ -21,7 +21,11 @@ work="$(mktemp -d /tmp/procdeck-e2e.XXXXXX)"
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill -- "-$p" 2>/dev/null || kill "$p" 2>/dev/null || true; done
-  # Processes the tests started through the app or the CLI, by their workspaces' shims.
+  # Processes the tests started through the app or the CLI: stopped through their shims (which
+  # end whole trees), then anything left in the shims' sessions.
+  for ws in "$work"/ws*; do
+    [ -d "$ws/.procdeck" ] && "$target/debug/procdeck" -w "$ws" close >/dev/null 2>&1 || true
+  done
   for f in "$work"/ws*/.procdeck/processes/*/shim.json; do
     [ -f "$f" ] || continue
     shim=$(sed -n 's/.*"shimPid": *\([0-9]*\).*/\1/p' "$f")

@@ -1,0 +1,168 @@
+// The real app, end to end: a workspace given on the command line, a coloured process started
+// from the UI and followed live, grep, a process started by the CLI appearing by itself, a stop
+// from the UI that ends the whole tree (checked in /proc), and a removal that deletes the folder.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Key, Session } from './webdriver.mjs';
+
+const { PROCDECK_E2E_DRIVER: driver, PROCDECK_E2E_APP: app, PROCDECK_E2E_CLI: cliBin } = process.env;
+const work = process.env.PROCDECK_E2E_WORK;
+const artifacts = process.env.PROCDECK_E2E_ARTIFACTS;
+const wsDir = path.join(work, 'ws-shop');
+const marker = String(86_000 + (process.pid % 300) * 3);
+
+let s;
+let colourId;
+
+function cli(...args) {
+  return JSON.parse(execFileSync(cliBin, ['-w', wsDir, '--json', ...args], { encoding: 'utf8' }));
+}
+
+async function shot(name) {
+  fs.writeFileSync(path.join(artifacts, `${name}.png`), await s.screenshot());
+}
+
+/** Living processes (not zombies) whose command line contains `needle`. */
+function processesWith(needle) {
+  const found = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmd = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      if (cmd.includes(needle) && state !== 'Z') found.push(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return found;
+}
+
+async function row(id) {
+  for (const r of await s.findAll('[data-testid="process-row"]')) {
+    if ((await r.attribute('data-process-id')) === id) return r;
+  }
+  return undefined;
+}
+
+async function rowStatus(id) {
+  const r = await row(id);
+  return r ? r.attribute('data-status') : undefined;
+}
+
+before(async () => {
+  fs.mkdirSync(wsDir, { recursive: true });
+  s = await Session.create(driver, { 'tauri:options': { application: app, args: [wsDir] } });
+});
+
+after(async () => {
+  if (s) {
+    try {
+      await shot('99-last');
+    } catch {
+      // Nothing to show if the window is gone.
+    }
+    await s.delete();
+  }
+});
+
+test('opens the workspace given on the command line, with its empty state', async () => {
+  const ws = await s.waitForElement('[data-testid="workspace"]');
+  assert.equal(await ws.attribute('data-name'), 'ws-shop');
+  await s.waitForElement('[data-testid="empty-processes"]');
+  await shot('01-empty-workspace');
+});
+
+test('starts a command from the UI and shows its coloured lines live', async () => {
+  const input = await s.waitForElement('[data-testid="command-input"]');
+  await input.click();
+  await input.type(
+    `(setsid sleep ${marker}1 &); sleep ${marker}2 & for i in $(seq 1 40); do printf '\\033[32mready\\033[0m line %d \\033[1;31mwarn\\033[0m\\n' $i; sleep 0.05; done; wait`,
+  );
+  await input.type(Key.Enter);
+  const running = await s.waitFor('a running row', async () => {
+    for (const r of await s.findAll('[data-testid="process-row"]')) {
+      if ((await r.attribute('data-status')) === 'running') return r;
+    }
+    return undefined;
+  });
+  colourId = await running.attribute('data-process-id');
+  assert.match(colourId, /^proc_\d{4}-\d{2}-\d{2}T\d{4}_[0-9a-f]{6}$/);
+  await running.click();
+  const tab = await s.waitForElement('[data-testid="tab-live"]');
+  await tab.click();
+  await s.waitFor('40 live lines', async () => {
+    const lines = await s.findAll('[data-testid="log-line"]');
+    if (lines.length < 40) return false;
+    return (await lines[lines.length - 1].text()).includes('line 40');
+  });
+  const styled = await s.execute(`
+    const line = [...document.querySelectorAll('[data-testid="log-line"]')].find(l => l.textContent.includes('line 1 '));
+    if (!line) return null;
+    return [...line.querySelectorAll('span')].map(sp => ({ text: sp.textContent, color: getComputedStyle(sp).color, cls: sp.className }));
+  `);
+  assert.ok(styled, 'line 1 is rendered');
+  const ready = styled.find((sp) => sp.text === 'ready');
+  const warn = styled.find((sp) => sp.text === 'warn');
+  assert.ok(ready && warn, `coloured spans: ${JSON.stringify(styled)}`);
+  assert.notEqual(ready.color, warn.color, 'green and red render differently');
+  const raw = await s.execute(`return document.querySelector('[data-testid="live-view"]').textContent`);
+  assert.ok(!raw.includes('\u001b['), 'no raw escape codes are shown');
+  await shot('02-live-output');
+});
+
+test('greps the output, with the matches counted and an invalid pattern shown inline', async () => {
+  await (await s.find('[data-testid="tab-grep"]')).click();
+  const input = await s.waitForElement('[data-testid="grep-input"]');
+  await input.click();
+  await input.type('line 1[0-9]\\b');
+  await s.waitFor('10 matching lines', async () => (await s.findAll('[data-testid="grep-line"]')).length === 10);
+  const count = await (await s.find('[data-testid="grep-count"]')).text();
+  assert.match(count, /\b10\b/);
+  await shot('03-grep');
+  await input.clear();
+  await input.type('line (');
+  const error = await s.waitForElement('[data-testid="grep-error"]');
+  assert.match(await error.text(), /unclosed group|regex/i);
+  await shot('04-grep-invalid');
+  await input.clear();
+});
+
+test('a process started by the CLI appears in the list by itself', async () => {
+  const record = cli('start', '--title', 'from the cli', '--', `sleep ${marker}5`);
+  await s.waitFor('the CLI process listed', async () => (await rowStatus(record.id)) === 'running');
+  await shot('05-cli-process');
+  cli('stop', record.id);
+  await s.waitFor('the CLI stop shown', async () => (await rowStatus(record.id)) === 'stopped');
+});
+
+test('stopping from the UI ends the whole tree', async () => {
+  const before = processesWith(`sleep ${marker}`);
+  assert.ok(before.length >= 2, `the tree's sleeps are running: ${before}`);
+  const r = await row(colourId);
+  await (await r.find('[data-testid="stop-button"]')).click();
+  await s.waitFor('the process stopped', async () => (await rowStatus(colourId)) === 'stopped', 20000);
+  assert.deepEqual(processesWith(`sleep ${marker}1`), [], 'the setsid child is gone');
+  assert.deepEqual(processesWith(`sleep ${marker}2`), [], 'the background child is gone');
+  const record = cli('list').find((p) => p.id === colourId);
+  assert.equal(record.status, 'stopped');
+  assert.equal(record.stopRequested, true);
+  await shot('06-stopped');
+});
+
+test('removing a process deletes its record and its folder', async () => {
+  const dir = path.join(wsDir, '.procdeck', 'processes', colourId);
+  assert.ok(fs.existsSync(dir));
+  const r = await row(colourId);
+  await (await r.find('[data-testid="remove-button"]')).click();
+  const confirm = (await s.findAll('[data-testid="confirm-ok"]'))[0];
+  if (confirm) await confirm.click();
+  await s.waitFor('the row gone', async () => (await row(colourId)) === undefined);
+  assert.ok(!fs.existsSync(dir), 'the process folder is deleted');
+  assert.ok(!cli('list').some((p) => p.id === colourId), 'the record is deleted');
+  await shot('07-removed');
+});
