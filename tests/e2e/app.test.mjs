@@ -166,3 +166,18 @@ test('removing a process deletes its record and its folder', async () => {
   assert.ok(!cli('list').some((p) => p.id === colourId), 'the record is deleted');
   await shot('07-removed');
 });
+
+test('a second launch hands its folder to the running window and exits', async () => {
+  const other = path.join(work, 'ws-api');
+  fs.mkdirSync(other, { recursive: true });
+  const started = Date.now();
+  execFileSync(app, [other], { timeout: 30000, stdio: 'ignore' });
+  assert.ok(Date.now() - started < 30000, 'the second instance exited by itself');
+  await s.waitFor('the new workspace in the sidebar', async () => {
+    for (const w of await s.findAll('[data-testid="workspace"]')) {
+      if ((await w.attribute('data-name')) === 'ws-api') return true;
+    }
+    return false;
+  });
+  await shot('08-second-instance');
+});

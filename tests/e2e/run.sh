@@ -6,12 +6,18 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 
-npm --prefix ui run build
-# A target folder of its own: the custom-protocol feature would otherwise rebuild tauri for every
-# switch between this and a plain `cargo build`.
-target="$root/target/e2e"
-cargo build --target-dir "$target" --features custom-protocol --bin procdeck-app
-cargo build --target-dir "$target" -p procdeck-cli --bin procdeck
+# One release build serves both the package and the tests: `tauri build` builds the front end,
+# compiles with tauri/custom-protocol (the bundled UI, not a dev server) and makes the .deb.
+npm run tauri build -- --bundles deb
+deb="$(ls -t target/release/bundle/deb/*.deb | head -n 1)"
+contents="$(dpkg-deb -c "$deb")"
+for want in usr/bin/procdeck-app usr/bin/procdeck usr/share/applications/Procdeck.desktop usr/share/icons/hicolor/128x128/apps/procdeck-app.png; do
+  grep -qE " (\./)?$want\$" <<<"$contents" || { echo "e2e: $deb lacks $want" >&2; echo "$contents" >&2; exit 1; }
+done
+launcher="$(dpkg-deb --fsys-tarfile "$deb" | tar -xO --wildcards '*usr/share/applications/Procdeck.desktop')"
+grep -q '^Exec=procdeck-app' <<<"$launcher" || { echo "e2e: the launcher does not start procdeck-app" >&2; exit 1; }
+echo "e2e: $deb holds the app, the CLI, the launcher and the icon"
+target="$root/target/release"
 
 export PATH="$HOME/.cargo/bin:$PATH"
 command -v tauri-driver >/dev/null || { echo "e2e: tauri-driver is missing (cargo install tauri-driver --locked)" >&2; exit 1; }
@@ -24,7 +30,7 @@ cleanup() {
   # Processes the tests started through the app or the CLI: stopped through their shims (which
   # end whole trees), then anything left in the shims' sessions.
   for ws in "$work"/ws*; do
-    [ -d "$ws/.procdeck" ] && "$target/debug/procdeck" -w "$ws" close >/dev/null 2>&1 || true
+    [ -d "$ws/.procdeck" ] && "$target/procdeck" -w "$ws" close >/dev/null 2>&1 || true
   done
   for f in "$work"/ws*/.procdeck/processes/*/shim.json; do
     [ -f "$f" ] || continue
@@ -34,6 +40,13 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+
+# A session bus of our own: the single-instance handover and the tray's menu go through D-Bus.
+eval "$(dbus-daemon --session --fork --print-address=1 --print-pid=1 | {
+  read -r address; read -r pid
+  printf 'export DBUS_SESSION_BUS_ADDRESS=%q; dbus_pid=%q\n' "$address" "$pid"
+})"
+pids+=("$dbus_pid")
 
 display=":$((90 + RANDOM % 9))"
 setsid Xvfb "$display" -screen 0 1400x900x24 -nolisten tcp >"$work/xvfb.log" 2>&1 &
@@ -50,8 +63,8 @@ for _ in $(seq 100); do
 done
 
 export PROCDECK_E2E_DRIVER="http://127.0.0.1:$port"
-export PROCDECK_E2E_APP="$target/debug/procdeck-app"
-export PROCDECK_E2E_CLI="$target/debug/procdeck"
+export PROCDECK_E2E_APP="$target/procdeck-app"
+export PROCDECK_E2E_CLI="$target/procdeck"
 export PROCDECK_E2E_WORK="$work"
 export PROCDECK_E2E_ARTIFACTS="$root/tests/e2e/artifacts"
 mkdir -p "$PROCDECK_E2E_ARTIFACTS"
