@@ -22,11 +22,25 @@ const STOP_AND_QUIT: &str = "Stop them and quit";
 const LEAVE_AND_QUIT: &str = "Leave them running and quit";
 
 /// Desktop state, present only in the real app (not in mock-runtime tests).
-#[derive(Default)]
 pub struct Desktop {
     tray_model: Mutex<Option<TrayModel>>,
     /// Last known status of each process, to notice the moment one fails.
     statuses: Mutex<HashMap<String, Status>>,
+}
+
+impl Desktop {
+    /// Starts from what is running now, so that a process already running when the app started
+    /// is noticed when it fails.
+    pub fn new(snapshot: &[(crate::dto::WorkspaceInfo, Vec<ProcessRecord>)]) -> Desktop {
+        let statuses = snapshot
+            .iter()
+            .flat_map(|(_, records)| records.iter().map(|r| (r.id.clone(), r.status)))
+            .collect();
+        Desktop {
+            tray_model: Mutex::new(None),
+            statuses: Mutex::new(statuses),
+        }
+    }
 }
 
 pub fn show_window<R: Runtime>(app: &AppHandle<R>) {
@@ -51,6 +65,8 @@ fn running_count<R: Runtime>(app: &AppHandle<R>) -> usize {
     })
 }
 
+/// Rebuilds the tray when what it shows changed. The process lists are read on the calling
+/// thread (never the main one); only the menu update runs on the main thread.
 pub fn refresh_tray<R: Runtime>(app: &AppHandle<R>) {
     let (Some(desktop), Some(registry)) = (app.try_state::<Desktop>(), registry(app)) else {
         return;
@@ -60,8 +76,9 @@ pub fn refresh_tray<R: Runtime>(app: &AppHandle<R>) {
         return;
     };
     if last.as_ref() != Some(&model) {
-        tray::update(app, &model);
-        *last = Some(model);
+        *last = Some(model.clone());
+        let handle = app.clone();
+        let _ = app.run_on_main_thread(move || tray::update(&handle, &model));
     }
 }
 
@@ -92,8 +109,7 @@ pub fn on_process_event<R: Runtime>(app: &AppHandle<R>, event: &ProcessEvent) {
             .is_some(),
     };
     if changed {
-        let app = app.clone();
-        let _ = app.clone().run_on_main_thread(move || refresh_tray(&app));
+        refresh_tray(app);
     }
 }
 

@@ -170,9 +170,9 @@ pub fn run() {
                 ..Settings::default()
             };
             install(app.handle(), settings, config_dir.clone(), &folders)?;
-            app.manage(desktop::Desktop::default());
-            let registry = app.state::<Arc<Registry>>();
-            tray::create(app.handle(), &tray::model(&registry.snapshot()))?;
+            let snapshot = app.state::<Arc<Registry>>().snapshot();
+            app.manage(desktop::Desktop::new(&snapshot));
+            tray::create(app.handle(), &tray::model(&snapshot))?;
             Ok(())
         })
         .on_window_event(desktop::on_window_event)
