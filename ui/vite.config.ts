@@ -27,6 +27,8 @@ export default defineConfig({
     sourcemap: false,
   },
   envPrefix: ['VITE_'],
+  // Component tests mount Svelte in jsdom: Svelte's browser build, not its server one.
+  resolve: process.env.VITEST ? { conditions: ['browser'] } : undefined,
   test: {
     environment: 'jsdom',
     include: ['src/**/*.test.ts'],

@@ -86,7 +86,8 @@ export function stopRemaining(r: ProcessRecord, now: number): number | null {
   if (r.status !== 'running' || !r.stoppingSince) return null;
   const since = Date.parse(r.stoppingSince);
   if (Number.isNaN(since)) return null;
-  return Math.max(0, r.stopGraceMs - (now - since));
+  // `now` comes from a clock that ticks once a second: it may be a little before `since`.
+  return Math.max(0, Math.min(r.stopGraceMs, r.stopGraceMs - (now - since)));
 }
 
 /** The folder's last path component (Unix or Windows separators). */
@@ -96,10 +97,3 @@ export function basename(path: string): string {
   return (k >= 0 ? trimmed.slice(k + 1) : trimmed) || path;
 }
 
-/**
- * A u64 field as a number. ts-rs types some u64 fields as `bigint`, but JSON carries them as
- * numbers; this accepts either.
- */
-export function num(v: number | bigint): number {
-  return typeof v === 'bigint' ? Number(v) : v;
-}

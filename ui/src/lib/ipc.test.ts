@@ -42,6 +42,33 @@ describe('ipc', () => {
     ]);
   });
 
+  it('calls the desktop commands (suggestions, ports, prefs) with their documented arguments', async () => {
+    const calls: Array<[string, unknown]> = [];
+    const prefs = { quitBehavior: 'stopAll', notifications: false, loginShellEnv: true, colorEnv: true, toldAboutTray: true };
+    mockIPC((cmd, args) => {
+      calls.push([cmd, args]);
+      if (cmd === 'suggestions') return [{ source: 'Procfile', name: 'web', command: 'node server.js' }];
+      if (cmd === 'listening_ports') return [{ port: 3000, address: '127.0.0.1', pid: 42 }];
+      if (cmd === 'port_conflict') return null;
+      if (cmd === 'get_prefs' || cmd === 'set_prefs') return prefs;
+      return null;
+    });
+    expect(await ipc.suggestions('ws1')).toEqual([{ source: 'Procfile', name: 'web', command: 'node server.js' }]);
+    expect(await ipc.listeningPorts('ws1', 'p1')).toEqual([{ port: 3000, address: '127.0.0.1', pid: 42 }]);
+    expect(await ipc.portConflict('ws1', 'p1')).toBeNull();
+    await ipc.openPort(3000);
+    expect(await ipc.getPrefs()).toEqual(prefs);
+    await ipc.setPrefs({ ...prefs, quitBehavior: 'ask' });
+    expect(calls).toEqual([
+      ['suggestions', { workspaceId: 'ws1' }],
+      ['listening_ports', { workspaceId: 'ws1', id: 'p1' }],
+      ['port_conflict', { workspaceId: 'ws1', id: 'p1' }],
+      ['open_port', { port: 3000 }],
+      ['get_prefs', {}],
+      ['set_prefs', { value: { ...prefs, quitBehavior: 'ask' } }],
+    ]);
+  });
+
   it('rejects with the AppError the Rust side sent', async () => {
     mockIPC((cmd) => {
       if (cmd === 'grep_output') throw { kind: 'invalidPattern', message: 'invalid regex "(": unclosed group' };

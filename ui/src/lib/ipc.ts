@@ -11,11 +11,15 @@ import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type { AppError } from '../bindings/AppError';
 import type { GrepResult } from '../bindings/GrepResult';
 import type { LineChunk } from '../bindings/LineChunk';
+import type { ListeningPort } from '../bindings/ListeningPort';
 import type { OutputFrame } from '../bindings/OutputFrame';
+import type { PortConflict } from '../bindings/PortConflict';
+import type { Prefs } from '../bindings/Prefs';
 import type { ProcessEvent } from '../bindings/ProcessEvent';
 import type { ProcessRecord } from '../bindings/ProcessRecord';
 import type { ReadRequest } from '../bindings/ReadRequest';
 import type { ReadResult } from '../bindings/ReadResult';
+import type { Suggestion } from '../bindings/Suggestion';
 import type { WorkspaceInfo } from '../bindings/WorkspaceInfo';
 
 export const PROCESS_EVENT = 'procdeck://process';
@@ -140,6 +144,35 @@ export function openOutputFile(workspaceId: string, id: string): Promise<null> {
 
 export function revealOutputFile(workspaceId: string, id: string): Promise<null> {
   return call('reveal_output_file', { workspaceId, id });
+}
+
+/** Commands the workspace offers (package.json scripts, Procfile, Makefile, Cargo.toml). */
+export function suggestions(workspaceId: string): Promise<Suggestion[]> {
+  return call('suggestions', { workspaceId });
+}
+
+/** TCP ports the process tree listens on (empty when not running). */
+export function listeningPorts(workspaceId: string, id: string): Promise<ListeningPort[]> {
+  return call('listening_ports', { workspaceId, id });
+}
+
+/** For a failed process whose output says "address already in use": the port and its holder. */
+export function portConflict(workspaceId: string, id: string): Promise<PortConflict | null> {
+  return call('port_conflict', { workspaceId, id });
+}
+
+/** Opens http://localhost:PORT in the default browser. */
+export function openPort(port: number): Promise<null> {
+  return call('open_port', { port });
+}
+
+export function getPrefs(): Promise<Prefs> {
+  return call('get_prefs');
+}
+
+/** Saves the whole preferences; resolves with what was saved. */
+export function setPrefs(value: Prefs): Promise<Prefs> {
+  return call('set_prefs', { value });
 }
 
 /** `procdeck://process`: any change to any process of any open workspace. */

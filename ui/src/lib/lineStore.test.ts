@@ -6,7 +6,7 @@ import { utf8Length } from './utf8';
 /** A chunk of whole lines starting at `start`, as lines_before returns it. */
 function chunk(lines: string[], start: number, opts: { atStart?: boolean; open?: boolean } = {}): LineChunk {
   const bytes = lines.reduce((n, l) => n + utf8Length(l) + 1, 0) - (opts.open ? 1 : 0);
-  return { lines, startOffset: start, endOffset: start + bytes, atStart: !!opts.atStart, atEnd: true, sizeBytes: start + bytes, droppedBytes: 0 };
+  return { lines, startOffset: start, endOffset: start + bytes, atStart: !!opts.atStart, atEnd: true, lastLineComplete: lines.length > 0 && !opts.open, sizeBytes: start + bytes, droppedBytes: 0 };
 }
 
 const texts = (s: LineStore) => s.lines.map((l) => (l.kind === 'text' ? l.text : `<${l.kind}>`));
@@ -29,6 +29,21 @@ describe('LineStore', () => {
     expect(s.lastLineOpen).toBe(true);
     s.appendFrame('\rdownloading 90%\nok\n', c.endOffset);
     expect(texts(s)).toEqual(['done', 'downloading 90%', 'ok']);
+  });
+
+  it('trusts lastLineComplete, not byte counts (a replaced invalid byte is 3 bytes in UTF-8)', () => {
+    const s = new LineStore(100);
+    // "ok\n" + "bad" + one invalid byte, shown as U+FFFD: 7 bytes on disk, no \n yet.
+    s.loadEnd({ lines: ['ok', 'bad\uFFFD'], startOffset: 0, endOffset: 7, atStart: true, atEnd: true, lastLineComplete: false, sizeBytes: 7, droppedBytes: 0 });
+    expect(s.lastLineOpen).toBe(true);
+    s.appendFrame('more\nnext\n', 7);
+    expect(texts(s)).toEqual(['ok', 'bad\uFFFDmore', 'next']);
+    // And a complete last line is not continued, whatever the counts say.
+    const t = new LineStore(100);
+    t.loadEnd({ lines: ['whole'], startOffset: 0, endOffset: 6, atStart: true, atEnd: true, lastLineComplete: true, sizeBytes: 6, droppedBytes: 0 });
+    expect(t.lastLineOpen).toBe(false);
+    t.appendFrame('new\n', 6);
+    expect(texts(t)).toEqual(['whole', 'new']);
   });
 
   it('appends frames: a line split across frames, \\r\\n, and \\r collapse', () => {

@@ -99,11 +99,11 @@ export class LineStore {
     this.reset();
     const lines = chunkLines(chunk, () => this.nextSeq());
     this.atStart = chunk.atStart;
-    // A last line without its `\n` is continued by the stream: the assembler holds it open.
-    const total = lines.length === 0 ? chunk.startOffset : lines[lines.length - 1].offset + utf8Length(chunk.lines[chunk.lines.length - 1]) + 1;
-    if (lines.length > 0 && total === chunk.endOffset + 1) {
-      const last = lines[lines.length - 1];
-      this.assembler.feed(chunk.lines[chunk.lines.length - 1], last.offset);
+    // A last line without its `\n` is continued by the stream (output after `endOffset`): the
+    // assembler holds it open, positioned so that its next byte is `endOffset`.
+    if (lines.length > 0 && !chunk.lastLineComplete) {
+      const raw = chunk.lines[chunk.lines.length - 1];
+      this.assembler.feed(raw, chunk.endOffset - utf8Length(raw));
       this.lastOpen = true;
     }
     this.lines = lines;

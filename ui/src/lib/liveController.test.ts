@@ -4,7 +4,7 @@ import type { OutputFrame } from '../bindings/OutputFrame';
 import { LiveController, type LiveDeps } from './liveController';
 
 function chunk(lines: string[], start: number, end: number, atStart = false): LineChunk {
-  return { lines, startOffset: start, endOffset: end, atStart, atEnd: true, sizeBytes: end, droppedBytes: 0 };
+  return { lines, startOffset: start, endOffset: end, atStart, atEnd: true, lastLineComplete: lines.length > 0, sizeBytes: end, droppedBytes: 0 };
 }
 
 function fakeDeps() {
@@ -89,5 +89,81 @@ describe('LiveController', () => {
     await c.open();
     expect(c.error).toEqual({ kind: 'notFound', message: 'no process with id p1 in this workspace' });
     expect(c.loading).toBe(false);
+  });
+
+  it('issues exactly one lines_before on open and none for frames, events or state changes', async () => {
+    const { deps, send } = fakeDeps();
+    const c = new LiveController(deps, 'ws1', 'p1');
+    let changes = 0;
+    c.onChange = () => changes++;
+    await c.open();
+    expect(deps.linesBefore).toHaveBeenCalledTimes(1);
+    expect(deps.followOutput).toHaveBeenCalledTimes(1);
+    let offset = 8;
+    for (let i = 0; i < 200; i++) {
+      const text = `\x1b[32mok\x1b[0m line ${i}\n`;
+      send({ type: 'data', offset, text, skipped: 0 });
+      offset += new TextEncoder().encode(text).length;
+    }
+    await new Promise((r) => setTimeout(r, 0));
+    expect(changes).toBeGreaterThan(200);
+    expect(deps.linesBefore).toHaveBeenCalledTimes(1);
+    expect(deps.followOutput).toHaveBeenCalledTimes(1);
+    expect(c.store.lines.length).toBe(202);
+  });
+
+  it('never has more than one lines_before in flight: opens join, an open waits for loadOlder', async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const pending: Array<() => void> = [];
+    const deps: LiveDeps = {
+      linesBefore: vi.fn((_ws: string, _id: string, end: number | null) => {
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        return new Promise<LineChunk>((resolve) =>
+          pending.push(() => {
+            inFlight--;
+            resolve(end === null ? chunk(['c', 'd'], 4, 8) : chunk(['a', 'b'], 0, 4, true));
+          }),
+        );
+      }),
+      followOutput: vi.fn(async () => 5),
+      unfollowOutput: vi.fn(async () => null),
+    };
+    const c = new LiveController(deps, 'ws1', 'p1');
+    const opens = [c.open(), c.open(), c.open()];
+    await vi.waitFor(() => expect(pending.length).toBe(1));
+    pending.shift()!();
+    await Promise.all(opens);
+    expect(deps.linesBefore).toHaveBeenCalledTimes(1);
+
+    // Scrolling up while a jump to the end comes in: the second waits for the first.
+    const older = c.loadOlder();
+    expect(await c.loadOlder()).toBeNull(); // busy: no second request
+    const reopened = c.open();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(inFlight).toBe(1);
+    pending.shift()!();
+    expect(await older).toBeNull(); // superseded by the open
+    await vi.waitFor(() => expect(pending.length).toBe(1));
+    pending.shift()!();
+    await reopened;
+    expect(maxInFlight).toBe(1);
+    expect(deps.linesBefore).toHaveBeenCalledTimes(3);
+    expect(c.store.lines.map((l) => l.text)).toEqual(['c', 'd']);
+  });
+
+  it('stops asking for older lines when the answer is empty', async () => {
+    const deps: LiveDeps = {
+      linesBefore: vi.fn(async (_ws: string, _id: string, end: number | null) => (end === null ? chunk(['x'], 100, 102) : chunk([], 100, 100))),
+      followOutput: async () => 1,
+      unfollowOutput: async () => null,
+    };
+    const c = new LiveController(deps, 'ws1', 'p1');
+    await c.open();
+    await c.loadOlder();
+    expect(await c.loadOlder()).toBeNull();
+    expect(deps.linesBefore).toHaveBeenCalledTimes(2);
+    expect(c.store.atStart).toBe(true);
   });
 });

@@ -44,6 +44,8 @@ export class LiveController {
   onChange: (c: LiveChange) => void = () => {};
 
   private subscription: number | null = null;
+  private opening: Promise<void> | null = null;
+  private older: Promise<unknown> | null = null;
   private closed = false;
   private generation = 0;
   private readonly initialLines: number;
@@ -60,21 +62,40 @@ export class LiveController {
     this.pageLines = opts.pageLines ?? 500;
   }
 
-  /** Loads the end and starts following. Safe to call again (jump to end): it starts over. */
-  async open(): Promise<void> {
+  /**
+   * Loads the end and starts following. Safe to call again (jump to end): it starts over. Calls
+   * made while an open is in progress join it (one `lines_before` at a time, never a pile).
+   */
+  open(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    if (!this.opening) {
+      this.opening = this.doOpen().finally(() => {
+        this.opening = null;
+      });
+    }
+    return this.opening;
+  }
+
+  private async doOpen(): Promise<void> {
     const gen = ++this.generation;
-    await this.dropSubscription();
     this.loading = true;
     this.error = null;
     this.streamError = null;
     this.ended = false;
     this.endRecord = null;
+    // An older-lines fetch in flight is discarded (the generation moved on); wait for it so that
+    // there is never more than one lines_before in flight.
+    const older = this.older;
+    await this.dropSubscription();
+    if (older) await older.catch(() => {});
+    if (this.stale(gen)) return;
     this.onChange({ type: 'state' });
     try {
       const chunk = await this.deps.linesBefore(this.workspaceId, this.id, null, this.initialLines);
       if (this.stale(gen)) return;
       this.store.loadEnd(chunk);
       this.loading = false;
+      this.loadingOlder = false;
       this.onChange({ type: 'loaded' });
       const sub = await this.deps.followOutput(this.workspaceId, this.id, chunk.endOffset, (f) => {
         if (!this.stale(gen)) this.onFrame(f);
@@ -117,11 +138,25 @@ export class LiveController {
     }
   }
 
-  /** Fetches lines older than the first held one; null when there is nothing older or it is busy. */
-  async loadOlder(): Promise<PrependResult | null> {
-    if (this.loadingOlder || this.loading || this.store.atStart || this.closed) return null;
+  /** Whether older lines could be fetched now (not busy, not at the start, something held). */
+  get canLoadOlder(): boolean {
+    if (this.closed || this.loading || this.opening || this.older || this.store.atStart) return false;
     const end = this.store.firstOffset;
-    if (end === null || end <= 0) return null;
+    return end !== null && end > 0;
+  }
+
+  /** Fetches lines older than the first held one; null when there is nothing older or it is busy. */
+  loadOlder(): Promise<PrependResult | null> {
+    if (!this.canLoadOlder) return Promise.resolve(null);
+    const p = this.doLoadOlder(this.store.firstOffset as number);
+    const tracked: Promise<unknown> = p.finally(() => {
+      if (this.older === tracked) this.older = null;
+    });
+    this.older = tracked;
+    return p;
+  }
+
+  private async doLoadOlder(end: number): Promise<PrependResult | null> {
     const gen = this.generation;
     this.loadingOlder = true;
     this.onChange({ type: 'state' });
@@ -129,6 +164,9 @@ export class LiveController {
       const chunk = await this.deps.linesBefore(this.workspaceId, this.id, end, this.pageLines);
       if (this.stale(gen)) return null;
       const result = this.store.prepend(chunk);
+      // Nothing came back from before a held line: nothing older can be fetched (asking again
+      // would only get the same empty answer).
+      if (chunk.lines.length === 0) this.store.atStart = true;
       this.onChange({ type: 'prepended', result });
       return result;
     } catch (e) {

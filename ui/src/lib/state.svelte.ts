@@ -6,6 +6,7 @@
 import type { AppError } from '../bindings/AppError';
 import type { ProcessEvent } from '../bindings/ProcessEvent';
 import type { ProcessRecord } from '../bindings/ProcessRecord';
+import type { Suggestion } from '../bindings/Suggestion';
 import type { WorkspaceInfo } from '../bindings/WorkspaceInfo';
 import * as ipc from './ipc';
 import { applyProcessEvent, sortRecords, upsertRecord } from './processes';
@@ -42,10 +43,16 @@ class AppState {
   /** Actions in flight per process ("stop", "restart", …). */
   busy = $state<Record<string, string>>({});
 
+  /** The selected workspace's suggested commands (fetched when it is selected, or on refresh). */
+  suggestions = $state<Suggestion[]>([]);
+  suggestionsLoading = $state(false);
+  suggestionsError = $state<string | null>(null);
+
   now = $state(Date.now());
   toasts = $state<Toast[]>([]);
   confirm = $state<Confirm | null>(null);
   showShortcuts = $state(false);
+  showSettings = $state(false);
   /** Bumped to ask the start bar to focus its command field. */
   focusCommand = $state(0);
   /** Bumped to ask the output pane to take focus. */
@@ -55,6 +62,7 @@ class AppState {
 
   private toastSeq = 0;
   private loadSeq = 0;
+  private suggestSeq = 0;
   private pending: ProcessEvent[] | null = null;
   private started = false;
 
@@ -103,7 +111,39 @@ class AppState {
     this.processesError = null;
     this.rowErrors = {};
     if (id) writeLast(id);
+    void this.loadSuggestions();
     await this.loadProcesses();
+  }
+
+  /** Fetches the selected workspace's suggestions (on selection, or the refresh button). */
+  async loadSuggestions(): Promise<void> {
+    const ws = this.selectedWorkspace;
+    const seq = ++this.suggestSeq;
+    this.suggestions = [];
+    this.suggestionsError = null;
+    if (!ws || ws.missing) {
+      this.suggestionsLoading = false;
+      return;
+    }
+    this.suggestionsLoading = true;
+    try {
+      const list = await ipc.suggestions(ws.id);
+      if (seq === this.suggestSeq) this.suggestions = list;
+    } catch (e) {
+      if (seq === this.suggestSeq) this.suggestionsError = ipc.toAppError(e).message;
+    } finally {
+      if (seq === this.suggestSeq) this.suggestionsLoading = false;
+    }
+  }
+
+  /** Starts a command in the selected workspace and selects it; rejects with an AppError. */
+  async startCommand(command: string, title: string | null, env: Record<string, string>): Promise<ProcessRecord> {
+    const ws = this.selectedWorkspace;
+    if (!ws) throw { kind: 'workspace', message: 'Select a workspace first' } satisfies AppError;
+    const rec = await ipc.startProcess(ws.id, command, title, env);
+    this.applyRecord(rec);
+    this.selectedProcessId = rec.id;
+    return rec;
   }
 
   async loadProcesses(): Promise<void> {

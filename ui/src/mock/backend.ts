@@ -12,18 +12,17 @@ import type { AppError } from '../bindings/AppError';
 import type { GrepLine } from '../bindings/GrepLine';
 import type { GrepResult } from '../bindings/GrepResult';
 import type { LineChunk } from '../bindings/LineChunk';
+import type { ListeningPort } from '../bindings/ListeningPort';
 import type { OutputFrame } from '../bindings/OutputFrame';
+import type { PortConflict } from '../bindings/PortConflict';
+import type { Prefs } from '../bindings/Prefs';
 import type { ProcessEvent } from '../bindings/ProcessEvent';
 import type { ProcessRecord } from '../bindings/ProcessRecord';
 import type { ReadRequest } from '../bindings/ReadRequest';
 import type { ReadResult } from '../bindings/ReadResult';
+import type { Suggestion } from '../bindings/Suggestion';
 import type { WorkspaceInfo } from '../bindings/WorkspaceInfo';
 import { utf8Length } from '../lib/utf8';
-
-/** A byte count for a u64 record field (ts-rs may type it as bigint; JSON carries a number). */
-function u64(n: number): ProcessRecord['outputSizeBytes'] {
-  return n as unknown as ProcessRecord['outputSizeBytes'];
-}
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -71,6 +70,10 @@ interface Proc {
   tick: number;
   script: (p: Proc) => string | null;
   slowStop: boolean;
+  /** Ports it listens on while running. */
+  ports: number[];
+  /** What port_conflict says once it has failed. */
+  conflict: PortConflict | null;
   lastEmit: number;
 }
 
@@ -78,9 +81,11 @@ interface Ws {
   info: WorkspaceInfo;
   procs: Map<string, Proc>;
   recent: string[];
+  suggestions: Suggestion[];
 }
 
 const workspaces = new Map<string, Ws>();
+let prefs: Prefs = { quitBehavior: 'ask', notifications: true, loginShellEnv: true, colorEnv: true, toldAboutTray: false };
 const subs = new Map<number, { proc: Proc; channel: Channel<OutputFrame>; offset: number }>();
 let nextSub = 1;
 
@@ -135,10 +140,11 @@ const scripts: Record<string, (p: Proc) => string | null> = {
     return `${colors[k]}${svc[k].padEnd(9)}|${c.reset} ${new Date().toISOString()} INFO request_id=${hex6()} GET /v1/orders/${1000 + p.tick} 200 ${3 + (p.tick % 17)}ms\n`;
   },
   plain: (p) => `tick ${p.tick}\n`,
+  ticker: (p) => `${c.green}ok${c.reset} line ${p.tick + 800} ${c.bold}${c.red}ERR${c.reset} ${c.dim}${new Date().toISOString()}${c.reset}\n`,
 };
 
 function emitProcess(p: Proc): void {
-  p.rec.outputSizeBytes = u64(p.out.len);
+  p.rec.outputSizeBytes = p.out.len;
   const payload: ProcessEvent = { workspaceId: p.rec.workspaceId, event: { type: 'updated', record: { ...p.rec } } };
   void emit('procdeck://process', payload);
 }
@@ -149,7 +155,7 @@ function emitWorkspaces(): void {
 
 function write(p: Proc, text: string): void {
   const offset = p.out.append(text);
-  p.rec.outputSizeBytes = u64(p.out.len);
+  p.rec.outputSizeBytes = p.out.len;
   for (const [, s] of subs) {
     if (s.proc === p) {
       s.channel.onmessage({ type: 'data', offset, text, skipped: 0 });
@@ -198,8 +204,8 @@ function baseRecord(ws: Ws, command: string, title: string | null, startedAt: Da
     stoppedAt: null,
     exitCode: null,
     signal: null,
-    outputSizeBytes: u64(0),
-    droppedBytes: u64(0),
+    outputSizeBytes: 0,
+    droppedBytes: 0,
     stopRequested: false,
     stoppingSince: null,
     env: {},
@@ -207,11 +213,11 @@ function baseRecord(ws: Ws, command: string, title: string | null, startedAt: Da
   };
 }
 
-function addProc(ws: Ws, command: string, title: string | null, minutesAgo: number, script: keyof typeof scripts, opts: { everyMs?: number; pre?: string; ended?: Partial<ProcessRecord>; slowStop?: boolean } = {}): Proc {
+function addProc(ws: Ws, command: string, title: string | null, minutesAgo: number, script: keyof typeof scripts, opts: { everyMs?: number; pre?: string; ended?: Partial<ProcessRecord>; slowStop?: boolean; ports?: number[]; conflict?: PortConflict } = {}): Proc {
   const started = new Date(Date.now() - minutesAgo * 60_000);
-  const p: Proc = { rec: baseRecord(ws, command, title, started), out: new Output(), timer: null, tick: 0, script: scripts[script], slowStop: !!opts.slowStop, lastEmit: 0 };
+  const p: Proc = { rec: baseRecord(ws, command, title, started), out: new Output(), timer: null, tick: 0, script: scripts[script], slowStop: !!opts.slowStop, lastEmit: 0, ports: opts.ports ?? [], conflict: opts.conflict ?? null };
   if (opts.pre) p.out.append(opts.pre);
-  p.rec.outputSizeBytes = u64(p.out.len);
+  p.rec.outputSizeBytes = p.out.len;
   if (opts.ended) {
     Object.assign(p.rec, { status: 'stopped', stoppedAt: new Date(started.getTime() + 45_000).toISOString() }, opts.ended);
   } else {
@@ -224,7 +230,7 @@ function addProc(ws: Ws, command: string, title: string | null, minutesAgo: numb
 function addWs(path: string, missing = false): Ws {
   const name = path.split('/').filter(Boolean).pop() ?? path;
   const id = missing ? `missing:${path}` : `ws_${hex6()}`;
-  const ws: Ws = { info: { id, path, name, missing, running: 0, total: 0 }, procs: new Map(), recent: [] };
+  const ws: Ws = { info: { id, path, name, missing, running: 0, total: 0 }, procs: new Map(), recent: [], suggestions: [] };
   workspaces.set(id, ws);
   return ws;
 }
@@ -246,7 +252,7 @@ function seed(): void {
     `${ts()} ${c.yellow}${c.bold}[vite]${c.reset} a component printed: <img src=x onerror=alert(1)> (shown as text, never HTML)\n` +
     `${ts()} ${c.cyan}${c.bold}[vite]${c.reset} i18n: café · naïve · 日本語のテキスト · emoji 🚀 ok\n` +
     `${E}38;5;208m256-colour orange${c.reset} ${E}38;2;120;90;255mtruecolour violet${c.reset} ${E}4munderlined${c.reset} ${E}1mbold${c.reset} ${E}2mdim${c.reset}\n`;
-  addProc(shop, 'npm run dev', 'vite dev server', 42, 'vite', { everyMs: 1400, pre: viteBanner });
+  addProc(shop, 'npm run dev', 'vite dev server', 42, 'vite', { everyMs: 1400, pre: viteBanner, ports: [5173, 24678] });
   addProc(shop, 'npx vitest --watch', 'tests (watch)', 38, 'vitest', { everyMs: 2500, pre: ` ${c.bold}${c.blue}DEV${c.reset} v2.1.4 /home/dev/code/web-shop\n\n` });
   addProc(shop, 'cargo build --release --manifest-path native/Cargo.toml', 'native addon build', 3, 'cargo', { everyMs: 250 });
   addProc(shop, 'npx tsc --noEmit -p .', 'typecheck', 55, 'plain', {
@@ -259,8 +265,34 @@ function seed(): void {
   addProc(shop, 'python3 -m http.server 8000', 'static preview', 120, 'plain', {
     pre: 'Serving HTTP on 0.0.0.0 port 8000 (http://0.0.0.0:8000/) ...\n127.0.0.1 - - "GET / HTTP/1.1" 200 -\n',
     ended: { status: 'stopped', signal: 15, stopRequested: true },
+    ports: [8000],
   });
+  addProc(shop, 'node server.js', 'api mock server', 30, 'plain', {
+    pre:
+      `Starting api mock on :3000…\n` +
+      `node:events:497\n      throw er; // Unhandled 'error' event\n      ^\n\n` +
+      `Error: listen EADDRINUSE: address already in use :::3000\n    at Server.setupListenHandle [as _listen2] (node:net:1817:16)\n`,
+    ended: { status: 'error', exitCode: 1 },
+    conflict: { port: 3000, holder: { port: 3000, address: '::', uid: 1000, pid: 48213, command: 'node /home/dev/code/legacy-api/server.js --port 3000' } },
+  });
+  // The scenario of a real bug: a process already printing coloured lines five times a second,
+  // with a long backlog, selected as the app opens (it is the newest).
+  let backlog = '';
+  for (let i = 1; i <= 800; i++) backlog += `${c.green}ok${c.reset} line ${i} ${c.bold}${c.red}ERR${c.reset}\n`;
+  addProc(shop, 'node scripts/ticker.js', 'ticker', 1, 'ticker', { everyMs: 200, pre: backlog });
   addProc(shop, './scripts/seed-db.sh --fixtures=large', 'seed database', 200, 'plain', { pre: 'seeding 10000 rows…\n', ended: { status: 'lost', stoppedAt: null } });
+  shop.suggestions = [
+    { source: 'package.json', name: 'dev', command: 'npm run dev' },
+    { source: 'package.json', name: 'build', command: 'npm run build' },
+    { source: 'package.json', name: 'test', command: 'npm run test' },
+    { source: 'package.json', name: 'lint', command: 'npm run lint' },
+    { source: 'package.json', name: 'preview', command: 'npm run preview' },
+    { source: 'package.json', name: 'storybook', command: 'npm run storybook' },
+    { source: 'Procfile', name: 'web', command: 'node server.js' },
+    { source: 'Procfile', name: 'worker', command: 'node worker.js --queue default' },
+    { source: 'Makefile', name: 'db-up', command: 'make db-up' },
+    { source: 'Makefile', name: 'seed', command: 'make seed' },
+  ];
   shop.recent = ['npm run dev', 'npx vitest --watch', 'npm run build', 'npx tsc --noEmit -p .', 'python3 -m http.server 8000'];
 
   const api = addWs('/home/dev/code/api-gateway');
@@ -269,11 +301,23 @@ function seed(): void {
     const k = i % 4;
     pre += `${[c.cyan, c.yellow, c.green, c.magenta][k]}${['db-1', 'redis-1', 'api-1', 'worker-1'][k].padEnd(9)}|${c.reset} line ${i + 1}: ${i % 50 === 0 ? `${c.red}ERROR${c.reset} connection reset by peer` : 'INFO ok'}\n`;
   }
-  addProc(api, 'docker compose up', 'compose stack', 95, 'docker', { everyMs: 600, pre, slowStop: true });
+  addProc(api, 'docker compose up', 'compose stack', 95, 'docker', { everyMs: 600, pre, slowStop: true, ports: [5432, 6379, 8080] });
   addProc(api, 'go run ./cmd/server', 'server', 15, 'plain', {
-    pre: `${c.green}INFO${c.reset} listening on :8080\n${c.red}panic:${c.reset} runtime error: invalid memory address or nil pointer dereference\n[signal SIGSEGV: segmentation violation]\n`,
-    ended: { status: 'error', signal: 9 },
+    pre: `${c.green}INFO${c.reset} starting\n${c.red}FATAL${c.reset} listen tcp :8080: bind: address already in use\nexit status 1\n`,
+    ended: { status: 'error', exitCode: 1 },
+    conflict: { port: 8080, holder: { port: 8080, address: '0.0.0.0', uid: 1000, pid: 7301, command: 'docker-proxy -proto tcp -host-ip 0.0.0.0 -host-port 8080 -container-ip 172.18.0.4 -container-port 8080' } },
   });
+  addProc(api, 'python3 metrics.py', 'metrics exporter', 12, 'plain', {
+    pre: `OSError: [Errno 98] Address already in use\n`,
+    ended: { status: 'error', exitCode: 1 },
+    conflict: { port: null, holder: null },
+  });
+  api.suggestions = [
+    { source: 'Makefile', name: 'run', command: 'make run' },
+    { source: 'Makefile', name: 'test', command: 'make test' },
+    { source: 'Procfile', name: 'api', command: 'go run ./cmd/server' },
+    { source: 'Cargo.toml', name: 'gateway-cli', command: 'cargo run --bin gateway-cli' },
+  ];
   api.recent = ['docker compose up', 'go run ./cmd/server', 'go test ./...'];
 
   addWs('/home/dev/code/old-prototype', true);
@@ -311,7 +355,7 @@ function linesBefore(p: Proc, endOffset: number | null, lines: number): LineChun
   const text = p.out.text(start, end);
   const list = text === '' ? [] : text.split('\n');
   if (list.length > 0 && list[list.length - 1] === '') list.pop();
-  return { lines: list, startOffset: start, endOffset: end, atStart: start === 0, atEnd: end === p.out.len, sizeBytes: p.out.len, droppedBytes: 0 };
+  return { lines: list, startOffset: start, endOffset: end, atStart: start === 0, atEnd: end === p.out.len, lastLineComplete: end > start && buf[end - 1] === 10, sizeBytes: p.out.len, droppedBytes: 0 };
 }
 
 function read(p: Proc, req: ReadRequest): ReadResult {
@@ -361,6 +405,8 @@ function start(w: Ws, command: string, title: string | null, env: Record<string,
   const kind = /vite|npm run dev/.test(command) ? 'vite' : /docker/.test(command) ? 'docker' : /cargo/.test(command) ? 'cargo' : /test/.test(command) ? 'vitest' : 'plain';
   const p = addProc(w, command, title && title.trim() ? title.trim() : null, 0, kind, { everyMs: kind === 'cargo' ? 250 : 800, pre: `${c.gray}$ ${command}${c.reset}\n` });
   p.rec.env = env;
+  const port = /(?:npm run dev|vite)/.test(command) ? 5173 : /server\.js/.test(command) ? 3000 : Number(/(?:port|:|\s)(\d{4,5})\b/.exec(command)?.[1] ?? 0);
+  if (port > 0) p.ports = [port];
   w.recent = [command, ...w.recent.filter((x) => x !== command)];
   emitProcess(p);
   emitWorkspaces();
@@ -416,7 +462,7 @@ async function handle(cmd: string, a: Record<string, unknown>): Promise<unknown>
       return null;
     }
     case 'list_processes':
-      return [...ws(a.workspaceId).procs.values()].map((p) => ({ ...p.rec, outputSizeBytes: u64(p.out.len) }));
+      return [...ws(a.workspaceId).procs.values()].map((p) => ({ ...p.rec, outputSizeBytes: p.out.len }));
     case 'start_process':
       return start(ws(a.workspaceId), String(a.command ?? ''), (a.title as string | null) ?? null, (a.env as Record<string, string>) ?? {});
     case 'stop_process':
@@ -467,15 +513,63 @@ async function handle(cmd: string, a: Record<string, unknown>): Promise<unknown>
     case 'reveal_output_file':
       proc(ws(a.workspaceId), a.id);
       return null;
+    case 'suggestions':
+      return ws(a.workspaceId).suggestions;
+    case 'listening_ports': {
+      const p = proc(ws(a.workspaceId), a.id);
+      if (p.rec.status !== 'running') return [];
+      return p.ports.flatMap((port): ListeningPort[] => [
+        { port, address: '0.0.0.0', pid: p.rec.pid ?? 0 },
+        { port, address: '::', pid: p.rec.pid ?? 0 },
+      ]);
+    }
+    case 'port_conflict': {
+      const p = proc(ws(a.workspaceId), a.id);
+      return p.rec.status === 'error' ? p.conflict : null;
+    }
+    case 'open_port': {
+      const port = Number(a.port);
+      if (!Number.isInteger(port) || port <= 0 || port > 65535) fail('workspace', `port ${String(a.port)} cannot be opened`);
+      stats.opened.push(port);
+      return null;
+    }
+    case 'get_prefs':
+      return { ...prefs };
+    case 'set_prefs':
+      prefs = { ...(a.value as Prefs) };
+      return { ...prefs };
     default:
       fail('workspace', `mock backend: unknown command ${cmd}`);
   }
 }
 
-/** Installs the fake backend (idempotent). */
+/** Calls per command, for checking in a browser that the UI only asks when it needs to. */
+interface MockStats {
+  calls: Record<string, number>;
+  inFlight: Record<string, number>;
+  maxInFlight: Record<string, number>;
+  /** Ports open_port was asked to open. */
+  opened: number[];
+}
+const stats: MockStats = { calls: {}, inFlight: {}, maxInFlight: {}, opened: [] };
+
+/** Installs the fake backend (idempotent); its call counts are on `globalThis.__procdeckMock`. */
 export function installMockBackend(): void {
   if (workspaces.size > 0) return;
-  mockIPC((cmd, payload) => handle(cmd, (payload ?? {}) as Record<string, unknown>), { shouldMockEvents: true });
+  mockIPC(
+    async (cmd, payload) => {
+      stats.calls[cmd] = (stats.calls[cmd] ?? 0) + 1;
+      stats.inFlight[cmd] = (stats.inFlight[cmd] ?? 0) + 1;
+      stats.maxInFlight[cmd] = Math.max(stats.maxInFlight[cmd] ?? 0, stats.inFlight[cmd]);
+      try {
+        return await handle(cmd, (payload ?? {}) as Record<string, unknown>);
+      } finally {
+        stats.inFlight[cmd]--;
+      }
+    },
+    { shouldMockEvents: true },
+  );
+  (globalThis as unknown as { __procdeckMock: MockStats }).__procdeckMock = stats;
   seed();
   // eslint-disable-next-line no-console
   console.info('[procdeck] mock backend installed');

@@ -1,8 +1,7 @@
 import type { ProcessRecord } from '../bindings/ProcessRecord';
 
-/** A record for tests; u64 fields go through `unknown` since ts-rs may type them as bigint. */
-export function record(over: Partial<Omit<ProcessRecord, 'outputSizeBytes' | 'droppedBytes'>> & { outputSizeBytes?: number } = {}): ProcessRecord {
-  const { outputSizeBytes = 0, ...rest } = over;
+/** A record for tests. */
+export function record(over: Partial<ProcessRecord> = {}): ProcessRecord {
   return {
     id: 'proc_2026-11-24T0408_4db84d',
     workspaceId: 'ws1',
@@ -15,12 +14,12 @@ export function record(over: Partial<Omit<ProcessRecord, 'outputSizeBytes' | 'dr
     stoppedAt: null,
     exitCode: null,
     signal: null,
-    outputSizeBytes: outputSizeBytes as unknown as ProcessRecord['outputSizeBytes'],
-    droppedBytes: 0 as unknown as ProcessRecord['droppedBytes'],
+    outputSizeBytes: 0,
+    droppedBytes: 0,
     stopRequested: false,
     stoppingSince: null,
     env: {},
     stopGraceMs: 2000,
-    ...rest,
+    ...over,
   };
 }

@@ -1,0 +1,204 @@
+/**
+ * The whole app in jsdom against a fake backend that behaves like the real one when a process is
+ * already printing as the app opens: frames through the Channel, a process event a second (here
+ * much faster), workspace events. Guards the bug seen in the real app (a loop of lines_before
+ * calls, the list stuck in its loading state): every IPC call must come from a real change.
+ */
+
+import { emit } from '@tauri-apps/api/event';
+import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
+import { flushSync, mount, unmount } from 'svelte';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { LineChunk } from './bindings/LineChunk';
+import type { OutputFrame } from './bindings/OutputFrame';
+import type { ProcessEvent } from './bindings/ProcessEvent';
+import type { ProcessRecord } from './bindings/ProcessRecord';
+import type { WorkspaceInfo } from './bindings/WorkspaceInfo';
+import { record } from './test/records';
+
+const WS: WorkspaceInfo = { id: 'ws_1', path: '/home/dev/shop', name: 'shop', missing: false, running: 1, total: 2 };
+const enc = new TextEncoder();
+
+let output = '';
+for (let i = 1; i <= 800; i++) output += `\x1b[32mok\x1b[0m line ${i} \x1b[1;31mERR\x1b[0m\n`;
+let ticker: ProcessRecord = record({ id: 'proc_2026-11-25T1626_aaaaaa', workspaceId: WS.id, title: 'ticker', command: 'node ticker.js', startedAt: '2026-11-25T16:26:00Z' });
+const old = record({ id: 'proc_2026-11-25T1500_bbbbbb', workspaceId: WS.id, title: 'old', command: 'npm test', status: 'error', exitCode: 1, startedAt: '2026-11-25T15:00:00Z' });
+
+const calls: Record<string, number> = {};
+const inFlight: Record<string, number> = {};
+const maxInFlight: Record<string, number> = {};
+let channel: { id: number } | null = null;
+let frameIndex = 0;
+
+function linesBefore(end: number | null, n: number): LineChunk {
+  const bytes = enc.encode(output);
+  const stop = end ?? bytes.length;
+  const all = new TextDecoder().decode(bytes.subarray(0, stop)).split('\n');
+  all.pop();
+  const lines = all.slice(Math.max(0, all.length - n));
+  const start = stop - lines.reduce((k, l) => k + enc.encode(l).length + 1, 0);
+  return { lines, startOffset: start, endOffset: stop, atStart: start === 0, atEnd: stop === bytes.length, lastLineComplete: true, sizeBytes: bytes.length, droppedBytes: 0 };
+}
+
+async function handle(cmd: string, args: Record<string, unknown>): Promise<unknown> {
+  // Answers take a while, as they do through the real IPC.
+  await new Promise((r) => setTimeout(r, 5));
+  switch (cmd) {
+    case 'list_workspaces':
+      return [WS];
+    case 'list_processes':
+      return [ticker, old];
+    case 'recent_commands':
+      return ['node ticker.js'];
+    case 'suggestions':
+      return [{ source: 'package.json', name: 'dev', command: 'npm run dev' }];
+    case 'lines_before':
+      return linesBefore(args.endOffset as number | null, args.lines as number);
+    case 'follow_output': {
+      channel = args.onFrame as { id: number };
+      // What was written since `fromOffset` comes first, as the real stream does.
+      const bytes = enc.encode(output);
+      const from = args.fromOffset as number;
+      if (from < bytes.length) sendFrame({ type: 'data', offset: from, text: new TextDecoder().decode(bytes.subarray(from)), skipped: 0 });
+      return 1;
+    }
+    case 'unfollow_output':
+      return null;
+    case 'read_output':
+      return { id: args.id, content: 'ok line 1\n', truncated: true, sizeBytes: 10, droppedBytes: 0, startOffset: 0, endOffset: 10 };
+    case 'grep_output':
+      return { id: args.id, lines: [{ lineNumber: 1, offset: 0, text: 'ok line 1', matches: [[0, 2]] }], matchingLines: 1, truncated: false, sizeBytes: 10, droppedBytes: 0 };
+    case 'listening_ports':
+      return [{ port: 3000, address: '0.0.0.0', pid: 1234 }];
+    case 'port_conflict':
+      return { port: 3000, holder: { port: 3000, address: '::', uid: 1000, pid: 99, command: 'node other.js' } };
+    default:
+      throw { kind: 'workspace', message: `unexpected ${cmd}` };
+  }
+}
+
+function sendFrame(frame: OutputFrame) {
+  if (!channel) return;
+  const internals = (window as unknown as { __TAURI_INTERNALS__: { runCallback: (id: number, data: unknown) => void } }).__TAURI_INTERNALS__;
+  internals.runCallback(channel.id, { index: frameIndex++, message: frame });
+}
+
+/** What the real backend does while the process prints: a line, the size event, the list. */
+async function printLine(i: number) {
+  const text = `\x1b[32mok\x1b[0m line ${800 + i} \x1b[1;31mERR\x1b[0m\n`;
+  const offset = enc.encode(output).length;
+  output += text;
+  sendFrame({ type: 'data', offset, text, skipped: 0 });
+  ticker = { ...ticker, outputSizeBytes: offset + enc.encode(text).length };
+  await emit('procdeck://process', { workspaceId: WS.id, event: { type: 'updated', record: ticker } } satisfies ProcessEvent);
+  if (i % 5 === 0) await emit('procdeck://workspaces', [{ ...WS }]);
+}
+
+const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+let component: ReturnType<typeof mount> | null = null;
+
+beforeAll(() => {
+  // What jsdom lacks.
+  globalThis.ResizeObserver ??= class {
+    observe() {}
+    unobserve() {}
+    disconnect() {}
+  } as unknown as typeof ResizeObserver;
+  Element.prototype.scrollIntoView ??= function () {};
+  HTMLDialogElement.prototype.showModal ??= function (this: HTMLDialogElement) {
+    this.open = true;
+  };
+  HTMLDialogElement.prototype.close ??= function (this: HTMLDialogElement) {
+    this.open = false;
+  };
+  mockIPC(
+    async (cmd, args) => {
+      calls[cmd] = (calls[cmd] ?? 0) + 1;
+      inFlight[cmd] = (inFlight[cmd] ?? 0) + 1;
+      maxInFlight[cmd] = Math.max(maxInFlight[cmd] ?? 0, inFlight[cmd]);
+      try {
+        return await handle(cmd, (args ?? {}) as Record<string, unknown>);
+      } finally {
+        inFlight[cmd]--;
+      }
+    },
+    { shouldMockEvents: true },
+  );
+});
+
+afterAll(() => {
+  if (component) unmount(component);
+  clearMocks();
+  vi.restoreAllMocks();
+});
+
+describe('App against a process already printing', () => {
+  it('lists once, opens the live view with one lines_before, and asks nothing more as output streams', async () => {
+    const { default: App } = await import('./App.svelte');
+    component = mount(App, { target: document.body });
+    flushSync();
+
+    await vi.waitFor(() => expect(document.querySelector('[data-testid="process-row"]')).not.toBeNull(), { timeout: 3000 });
+    // The list left its loading state.
+    expect(document.querySelectorAll('.skel').length).toBe(0);
+    const rows = [...document.querySelectorAll<HTMLElement>('[data-testid="process-row"]')];
+    expect(rows.map((r) => [r.dataset.processId, r.dataset.status])).toEqual([
+      [ticker.id, 'running'],
+      [old.id, 'error'],
+    ]);
+    await vi.waitFor(() => expect(calls.follow_output).toBe(1), { timeout: 3000 });
+    await vi.waitFor(() => expect(document.querySelectorAll('[data-testid="log-line"]').length).toBeGreaterThan(0));
+
+    for (let i = 1; i <= 60; i++) {
+      await printLine(i);
+      if (i % 10 === 0) await wait(20);
+    }
+    await wait(100);
+    flushSync();
+
+    expect(calls.list_workspaces).toBe(1);
+    expect(calls.list_processes).toBe(1);
+    expect(calls.lines_before).toBe(1);
+    expect(calls.follow_output).toBe(1);
+    expect(calls.recent_commands).toBe(1);
+    expect(calls.suggestions).toBe(1);
+    // Asked once for the running row and once for the failed one; the 3 s timer has not fired.
+    expect(calls.listening_ports).toBe(1);
+    expect(calls.port_conflict).toBe(1);
+    expect(calls.read_output ?? 0).toBe(0);
+    expect(calls.grep_output ?? 0).toBe(0);
+    for (const n of Object.values(maxInFlight)) expect(n).toBe(1);
+
+    // The streamed lines are there, and the row shows its port and the failed one its conflict.
+    // (jsdom has no layout: the virtual list shows its first rows, the count shows the rest.)
+    const text = document.querySelector('[data-testid="live-view"]')?.textContent ?? '';
+    expect(text).toContain('560 lines loaded');
+    expect(text).toContain('ok line 301 ERR');
+    expect(text).not.toContain('\x1b[');
+    expect(document.querySelector('[data-testid="port-link"]')?.textContent).toBe(':3000');
+    expect(document.querySelector('[data-testid="port-conflict"]')?.textContent).toContain('Port 3000 is already in use by pid 99 (node other.js)');
+    expect(document.querySelector('[data-testid="suggestion"]')?.getAttribute('data-name')).toBe('dev');
+  });
+
+  it('reads the tail once and greps once (after typing), whatever streams meanwhile', async () => {
+    const click = (id: string) => document.querySelector<HTMLElement>(`[data-testid="${id}"]`)!.click();
+    click('tab-tail');
+    await vi.waitFor(() => expect(document.querySelector('[data-testid="read-line"]')).not.toBeNull());
+    for (let i = 61; i <= 80; i++) await printLine(i);
+    await wait(50);
+    expect(calls.read_output).toBe(1);
+
+    click('tab-grep');
+    flushSync();
+    const input = document.querySelector<HTMLInputElement>('[data-testid="grep-input"]')!;
+    input.value = 'ok';
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+    await vi.waitFor(() => expect(document.querySelector('[data-testid="grep-line"]')).not.toBeNull(), { timeout: 2000 });
+    for (let i = 81; i <= 100; i++) await printLine(i);
+    await wait(400); // past the debounce
+    expect(calls.grep_output).toBe(1);
+    expect(document.querySelector('[data-testid="grep-count"]')?.textContent).toBe('1');
+    expect(calls.lines_before).toBe(1);
+    expect(calls.list_processes).toBe(1);
+  });
+});

@@ -1,0 +1,52 @@
+/**
+ * The fake backend's own scenario, through the whole app: a process already printing five lines a
+ * second (with a long backlog) is the newest, so it is selected as the app opens. The list must
+ * leave its loading state once list_processes answers, and the live view must ask for the end of
+ * the output once.
+ */
+
+import { clearMocks } from '@tauri-apps/api/mocks';
+import { flushSync, mount, unmount } from 'svelte';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { installMockBackend } from './backend';
+
+interface Stats {
+  calls: Record<string, number>;
+  maxInFlight: Record<string, number>;
+}
+
+let component: ReturnType<typeof mount> | null = null;
+
+beforeAll(() => {
+  globalThis.ResizeObserver ??= class {
+    observe() {}
+    unobserve() {}
+    disconnect() {}
+  } as unknown as typeof ResizeObserver;
+  Element.prototype.scrollIntoView ??= function () {};
+  installMockBackend();
+});
+
+afterAll(() => {
+  if (component) unmount(component);
+  clearMocks();
+});
+
+it('opens on the running ticker: the list loads, one lines_before, lines stream in', async () => {
+  const stats = (globalThis as unknown as { __procdeckMock: Stats }).__procdeckMock;
+  const { default: App } = await import('../App.svelte');
+  component = mount(App, { target: document.body });
+  flushSync();
+  await vi.waitFor(() => expect(document.querySelectorAll('[data-testid="process-row"]').length).toBeGreaterThan(0), { timeout: 3000 });
+  expect(document.querySelectorAll('.skel').length).toBe(0);
+  const first = document.querySelector<HTMLElement>('[data-testid="process-row"]')!;
+  expect(first.querySelector('[data-testid="process-title"]')?.textContent).toBe('ticker');
+  expect(first.dataset.status).toBe('running');
+  const meta = () => document.querySelector('[data-testid="live-view"] .meta')?.textContent ?? '';
+  await vi.waitFor(() => expect(meta()).toMatch(/^500 lines loaded/), { timeout: 3000 });
+  await vi.waitFor(() => expect(Number(meta().split(' ')[0])).toBeGreaterThan(505), { timeout: 4000 });
+  expect(stats.calls.list_processes).toBe(1);
+  expect(stats.calls.lines_before).toBe(1);
+  expect(stats.calls.follow_output).toBe(1);
+  expect(stats.maxInFlight.lines_before).toBe(1);
+});
