@@ -21,8 +21,9 @@ function cli(...args) {
   return JSON.parse(execFileSync(cliBin, ['-w', wsDir, '--json', ...args], { encoding: 'utf8' }));
 }
 
+/** A screenshot of the whole X display: WebKitWebDriver's own screenshot can stall. */
 async function shot(name) {
-  fs.writeFileSync(path.join(artifacts, `${name}.png`), await s.screenshot());
+  execFileSync('import', ['-window', 'root', path.join(artifacts, `${name}.png`)], { timeout: 20000 });
 }
 
 /** Living processes (not zombies) whose command line contains `needle`. */

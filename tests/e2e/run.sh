@@ -8,7 +8,7 @@ cd "$root"
 
 # One release build serves both the package and the tests: `tauri build` builds the front end,
 # compiles with tauri/custom-protocol (the bundled UI, not a dev server) and makes the .deb.
-npm run tauri build -- --bundles deb
+npm run tauri build -- --bundles deb --ci
 deb="$(ls -t target/release/bundle/deb/*.deb | head -n 1)"
 contents="$(dpkg-deb -c "$deb")"
 for want in usr/bin/procdeck-app usr/bin/procdeck usr/share/applications/Procdeck.desktop usr/share/icons/hicolor/128x128/apps/procdeck-app.png; do

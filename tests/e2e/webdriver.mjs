@@ -1,7 +1,8 @@
 // A minimal W3C WebDriver client (what the end-to-end tests need, nothing more), talking to
 // tauri-driver over HTTP with Node's own fetch: no dependency to install or keep current.
 
-const ELEMENT = 'element-6066-11e4-a52e-4f735466cecc';
+const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
+const REQUEST_TIMEOUT_MS = 60_000;
 
 export class WebDriverError extends Error {}
 
@@ -65,10 +66,6 @@ export class Session {
     return this.cmd('POST', '/execute/sync', { script, args });
   }
 
-  async screenshot() {
-    return Buffer.from(await this.cmd('GET', '/screenshot'), 'base64');
-  }
-
   async keys(text) {
     const actions = [...text].flatMap((ch) => [{ type: 'keyDown', value: ch }, { type: 'keyUp', value: ch }]);
     await this.cmd('POST', '/actions', { actions: [{ type: 'key', id: 'keyboard', actions }] });
@@ -122,6 +119,8 @@ export const Key = { Enter: '\uE007', Escape: '\uE00C', Delete: '\uE017', Down: 
 
 async function request(base, method, path, body) {
   const res = await fetch(base + path, {
+    // A stalled driver fails the step that stalled, not the whole run after undici's 5 minutes.
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     method,
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
