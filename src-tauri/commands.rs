@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use procdeck_engine::{
     GrepResult, LineChunk, ProcessRecord, ReadMethod, ReadRequest, ReadResult, StartRequest,
-    StopRequest,
+    StopRequest, Workspace,
 };
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Runtime, State};
@@ -37,6 +37,20 @@ where
     tauri::async_runtime::spawn_blocking(f)
         .await
         .map_err(|e| AppError::internal(format!("a background task failed: {e}")))?
+}
+
+/// Runs `f` on the open workspace `workspace_id`, on the blocking pool.
+async fn on_workspace<T, F>(registry: &Reg<'_>, workspace_id: String, f: F) -> AppResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&Workspace) -> procdeck_engine::Result<T> + Send + 'static,
+{
+    let r = registry.inner().clone();
+    blocking(move || {
+        let ws = r.get(&workspace_id)?;
+        Ok(f(&ws)?)
+    })
+    .await
 }
 
 #[tauri::command]
@@ -92,8 +106,7 @@ pub async fn list_processes(
     registry: Reg<'_>,
     workspace_id: String,
 ) -> AppResult<Vec<ProcessRecord>> {
-    let r = registry.inner().clone();
-    blocking(move || Ok(r.get(&workspace_id)?.list()?)).await
+    on_workspace(&registry, workspace_id, |ws| ws.list()).await
 }
 
 #[tauri::command]
@@ -126,8 +139,10 @@ pub async fn stop_process(
     workspace_id: String,
     id: String,
 ) -> AppResult<ProcessRecord> {
-    let r = registry.inner().clone();
-    blocking(move || Ok(r.get(&workspace_id)?.stop(&id, StopRequest::default())?)).await
+    on_workspace(&registry, workspace_id, move |ws| {
+        ws.stop(&id, StopRequest::default())
+    })
+    .await
 }
 
 #[tauri::command]
@@ -136,16 +151,10 @@ pub async fn kill_process(
     workspace_id: String,
     id: String,
 ) -> AppResult<ProcessRecord> {
-    let r = registry.inner().clone();
-    blocking(move || {
-        Ok(r.get(&workspace_id)?.stop(
-            &id,
-            StopRequest {
-                grace: Some(Duration::ZERO),
-            },
-        )?)
-    })
-    .await
+    let now = StopRequest {
+        grace: Some(Duration::ZERO),
+    };
+    on_workspace(&registry, workspace_id, move |ws| ws.stop(&id, now)).await
 }
 
 #[tauri::command]
@@ -154,24 +163,21 @@ pub async fn restart_process(
     workspace_id: String,
     id: String,
 ) -> AppResult<ProcessRecord> {
-    let r = registry.inner().clone();
-    blocking(move || {
-        let ws = r.get(&workspace_id)?;
+    on_workspace(&registry, workspace_id, move |ws| {
         let old = ws.stop(&id, StopRequest::default())?;
-        Ok(ws.start(StartRequest {
+        ws.start(StartRequest {
             title: Some(old.title),
             env: old.env,
             stop_grace: Some(Duration::from_millis(old.stop_grace_ms)),
             ..StartRequest::new(old.command)
-        })?)
+        })
     })
     .await
 }
 
 #[tauri::command]
 pub async fn remove_process(registry: Reg<'_>, workspace_id: String, id: String) -> AppResult<()> {
-    let r = registry.inner().clone();
-    blocking(move || Ok(r.get(&workspace_id)?.remove(&id)?)).await
+    on_workspace(&registry, workspace_id, move |ws| ws.remove(&id)).await
 }
 
 #[tauri::command]
@@ -191,8 +197,7 @@ pub async fn read_output(
             "a full read from the window needs maxBytes",
         ));
     }
-    let r = registry.inner().clone();
-    blocking(move || Ok(r.get(&workspace_id)?.read(&id, &request)?)).await
+    on_workspace(&registry, workspace_id, move |ws| ws.read(&id, &request)).await
 }
 
 #[tauri::command]
@@ -203,11 +208,9 @@ pub async fn grep_output(
     pattern: String,
     limit: Option<usize>,
 ) -> AppResult<GrepResult> {
-    let r = registry.inner().clone();
     let limit = limit.unwrap_or(MAX_GREP_LINES).min(MAX_GREP_LINES);
-    blocking(move || {
-        Ok(r.get(&workspace_id)?
-            .grep(&id, &pattern, Some(limit), None)?)
+    on_workspace(&registry, workspace_id, move |ws| {
+        ws.grep(&id, &pattern, Some(limit), None)
     })
     .await
 }
@@ -220,11 +223,9 @@ pub async fn lines_before(
     end_offset: Option<u64>,
     lines: u32,
 ) -> AppResult<LineChunk> {
-    let r = registry.inner().clone();
     let lines = lines.min(MAX_LINES) as usize;
-    blocking(move || {
-        Ok(r.get(&workspace_id)?
-            .lines_before(&id, end_offset, lines, MAX_CHUNK_BYTES)?)
+    on_workspace(&registry, workspace_id, move |ws| {
+        ws.lines_before(&id, end_offset, lines, MAX_CHUNK_BYTES)
     })
     .await
 }
@@ -266,15 +267,6 @@ pub async fn recent_commands(registry: Reg<'_>, workspace_id: String) -> AppResu
     .await
 }
 
-async fn output_path(
-    registry: &Arc<Registry>,
-    workspace_id: String,
-    id: String,
-) -> AppResult<PathBuf> {
-    let r = registry.clone();
-    blocking(move || Ok(r.get(&workspace_id)?.output_path(&id)?)).await
-}
-
 #[tauri::command]
 pub async fn open_output_file<R: Runtime>(
     app: AppHandle<R>,
@@ -282,7 +274,7 @@ pub async fn open_output_file<R: Runtime>(
     workspace_id: String,
     id: String,
 ) -> AppResult<()> {
-    let path = output_path(registry.inner(), workspace_id, id).await?;
+    let path = on_workspace(&registry, workspace_id, move |ws| ws.output_path(&id)).await?;
     app.opener()
         .open_path(path.to_string_lossy(), None::<&str>)
         .map_err(|e| AppError::workspace(format!("cannot open {}: {e}", path.display())))
@@ -295,7 +287,7 @@ pub async fn reveal_output_file<R: Runtime>(
     workspace_id: String,
     id: String,
 ) -> AppResult<()> {
-    let path = output_path(registry.inner(), workspace_id, id).await?;
+    let path = on_workspace(&registry, workspace_id, move |ws| ws.output_path(&id)).await?;
     app.opener().reveal_item_in_dir(&path).map_err(|e| {
         AppError::workspace(format!("cannot show {} in its folder: {e}", path.display()))
     })
@@ -306,8 +298,7 @@ pub async fn suggestions(
     registry: Reg<'_>,
     workspace_id: String,
 ) -> AppResult<Vec<procdeck_engine::suggest::Suggestion>> {
-    let r = registry.inner().clone();
-    blocking(move || Ok(r.get(&workspace_id)?.suggestions())).await
+    on_workspace(&registry, workspace_id, |ws| Ok(ws.suggestions())).await
 }
 
 #[tauri::command]
@@ -316,8 +307,7 @@ pub async fn listening_ports(
     workspace_id: String,
     id: String,
 ) -> AppResult<Vec<procdeck_engine::ports::ListeningPort>> {
-    let r = registry.inner().clone();
-    blocking(move || Ok(r.get(&workspace_id)?.listening_ports(&id)?)).await
+    on_workspace(&registry, workspace_id, move |ws| ws.listening_ports(&id)).await
 }
 
 #[tauri::command]
@@ -326,8 +316,7 @@ pub async fn port_conflict(
     workspace_id: String,
     id: String,
 ) -> AppResult<Option<procdeck_engine::ports::PortConflict>> {
-    let r = registry.inner().clone();
-    blocking(move || Ok(r.get(&workspace_id)?.port_conflict(&id)?)).await
+    on_workspace(&registry, workspace_id, move |ws| ws.port_conflict(&id)).await
 }
 
 /// Opens `http://localhost:PORT` in the default browser; only a port, never a URL, comes in.
