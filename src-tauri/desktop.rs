@@ -237,32 +237,60 @@ pub fn on_window_event<R: Runtime>(window: &tauri::Window<R>, event: &WindowEven
         return;
     };
     let app = window.app_handle();
-    if app.try_state::<Desktop>().is_none() {
-        return;
-    }
-    let running = running_count(app);
-    if running == 0 {
-        return;
-    }
-    api.prevent_close();
-    let _ = window.hide();
-    let Some(prefs) = app.try_state::<PrefStore>() else {
+    let (Some(_), Some(prefs)) = (app.try_state::<Desktop>(), app.try_state::<PrefStore>()) else {
         return;
     };
-    if !prefs.get().told_about_tray {
-        let _ = app
-            .notification()
-            .builder()
-            .title("Procdeck is still running")
-            .body(format!(
-                "{running} process{} keep running. Procdeck stays in the tray; quit from its menu.",
-                if running == 1 { "" } else { "es" }
-            ))
-            .show();
-        if let Err(e) = prefs.update(|p| p.told_about_tray = true) {
-            tracing::warn!("cannot save preferences: {e}");
+    match close_action(running_count(app), prefs.get().told_about_tray) {
+        CloseAction::Quit => {}
+        CloseAction::Hide { tell } => {
+            api.prevent_close();
+            let _ = window.hide();
+            if let Some(body) = tell {
+                let _ = app
+                    .notification()
+                    .builder()
+                    .title("Procdeck is still running")
+                    .body(body)
+                    .show();
+                if let Err(e) = prefs.update(|p| p.told_about_tray = true) {
+                    tracing::warn!("cannot save preferences: {e}");
+                }
+            }
         }
     }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum CloseAction {
+    /// Nothing runs: closing the window quits.
+    Quit,
+    /// Processes run: the window hides to the tray, saying so the first time.
+    Hide { tell: Option<String> },
+}
+
+pub fn close_action(running: usize, told_before: bool) -> CloseAction {
+    if running == 0 {
+        return CloseAction::Quit;
+    }
+    let tell = (!told_before).then(|| {
+        let what = if running == 1 {
+            "1 process keeps".to_owned()
+        } else {
+            format!("{running} processes keep")
+        };
+        format!("{what} running. Procdeck stays in the tray; quit from its menu.")
+    });
+    CloseAction::Hide { tell }
+}
+
+/// The folders a second launch was given, resolved against its working folder; flags are not
+/// folders.
+pub fn second_instance_folders(argv: &[String], cwd: &str) -> Vec<std::path::PathBuf> {
+    argv.iter()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .map(|a| Path::new(cwd).join(a))
+        .collect()
 }
 
 /// A second launch: show this instance's window and add the folders it was given.
@@ -271,12 +299,7 @@ pub fn on_second_instance<R: Runtime>(app: &AppHandle<R>, argv: Vec<String>, cwd
     let Some(registry) = registry(app) else {
         return;
     };
-    let folders: Vec<_> = argv
-        .iter()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .map(|a| Path::new(&cwd).join(a))
-        .collect();
+    let folders = second_instance_folders(&argv, &cwd);
     std::thread::spawn(move || {
         for folder in folders {
             if let Err(e) = registry.add(&folder) {
@@ -284,4 +307,48 @@ pub fn on_second_instance<R: Runtime>(app: &AppHandle<R>, argv: Vec<String>, cwd
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closing_quits_when_nothing_runs_and_hides_otherwise_telling_once() {
+        assert_eq!(close_action(0, false), CloseAction::Quit);
+        assert_eq!(
+            close_action(1, false),
+            CloseAction::Hide {
+                tell: Some(
+                    "1 process keeps running. Procdeck stays in the tray; quit from its menu."
+                        .into()
+                )
+            }
+        );
+        assert_eq!(
+            close_action(3, false),
+            CloseAction::Hide {
+                tell: Some(
+                    "3 processes keep running. Procdeck stays in the tray; quit from its menu."
+                        .into()
+                )
+            }
+        );
+        assert_eq!(close_action(3, true), CloseAction::Hide { tell: None });
+    }
+
+    #[test]
+    fn a_second_launch_gives_folders_relative_to_its_own_working_folder() {
+        let argv: Vec<String> = ["procdeck-app", "shop", "--verbose", "/abs/api"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            second_instance_folders(&argv, "/home/me/code"),
+            vec![
+                std::path::PathBuf::from("/home/me/code/shop"),
+                std::path::PathBuf::from("/abs/api")
+            ]
+        );
+    }
 }
