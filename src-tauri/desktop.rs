@@ -7,17 +7,21 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use procdeck_engine::{Event, ProcessRecord, Status, StopRequest};
+use serde_json::Value;
+use tauri::Emitter;
 use tauri::{AppHandle, Manager, Runtime, WindowEvent};
 use tauri_plugin_dialog::{
     DialogExt, MessageDialogButtons, MessageDialogKind, MessageDialogResult,
 };
-use tauri_plugin_notification::NotificationExt;
+use tauri_plugin_notification::{ActionPerformed, NotificationExt};
 
-use crate::dto::ProcessEvent;
+use crate::dto::{ProcessEvent, RevealProcess, REVEAL_EVENT};
 use crate::prefs::{PrefStore, QuitBehavior};
 use crate::registry::Registry;
 use crate::tray::{self, TrayModel};
 
+const EXTRA_WORKSPACE: &str = "workspaceId";
+const EXTRA_PROCESS: &str = "processId";
 const STOP_AND_QUIT: &str = "Stop them and quit";
 const LEAVE_AND_QUIT: &str = "Leave them running and quit";
 
@@ -136,6 +140,8 @@ fn notify_failure<R: Runtime>(app: &AppHandle<R>, record: &ProcessRecord) {
         .builder()
         .title(format!("{} {how}", record.title))
         .body(&record.command)
+        .extra(EXTRA_WORKSPACE, &record.workspace_id)
+        .extra(EXTRA_PROCESS, &record.id)
         .show();
     if let Err(e) = shown {
         tracing::warn!("cannot show a notification: {e}");
@@ -291,6 +297,28 @@ pub fn second_instance_folders(argv: &[String], cwd: &str) -> Vec<std::path::Pat
         .filter(|a| !a.starts_with('-'))
         .map(|a| Path::new(cwd).join(a))
         .collect()
+}
+
+/// A click on a failure notification shows the window with that process selected.
+pub fn on_notification_action<R: Runtime>(app: &AppHandle<R>, performed: &ActionPerformed) {
+    if performed.action_id() != "tap" {
+        return;
+    }
+    show_window(app);
+    let Some(extra) = performed.notification().map(|n| n.extra()) else {
+        return;
+    };
+    if let (Some(Value::String(workspace_id)), Some(Value::String(id))) =
+        (extra.get(EXTRA_WORKSPACE), extra.get(EXTRA_PROCESS))
+    {
+        let reveal = RevealProcess {
+            workspace_id: workspace_id.clone(),
+            id: id.clone(),
+        };
+        if let Err(e) = app.emit(REVEAL_EVENT, reveal) {
+            tracing::warn!("cannot ask the window to show a process: {e}");
+        }
+    }
 }
 
 /// A second launch: show this instance's window and add the folders it was given.

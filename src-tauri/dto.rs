@@ -47,5 +47,16 @@ pub struct ProcessEvent {
     pub event: Event,
 }
 
+/// The payload of `procdeck://reveal`: the window should show this process (a click on a
+/// notification about it).
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+#[serde(rename_all = "camelCase")]
+pub struct RevealProcess {
+    pub workspace_id: String,
+    pub id: String,
+}
+
 pub const PROCESS_EVENT: &str = "procdeck://process";
+pub const REVEAL_EVENT: &str = "procdeck://reveal";
 pub const WORKSPACES_EVENT: &str = "procdeck://workspaces";

@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use procdeck_engine::{shellenv, BaseEnv, Settings};
 use tauri::{AppHandle, Emitter, Manager, Runtime};
+use tauri_plugin_notification::NotificationExt;
 
 use crate::dto::{ProcessEvent, WorkspaceInfo, PROCESS_EVENT, WORKSPACES_EVENT};
 use crate::prefs::PrefStore;
@@ -170,6 +171,9 @@ pub fn run() {
                 ..Settings::default()
             };
             install(app.handle(), settings, config_dir.clone(), &folders)?;
+            let handle = app.handle().clone();
+            app.notification()
+                .on_action(move |performed| desktop::on_notification_action(&handle, performed))?;
             let snapshot = app.state::<Arc<Registry>>().snapshot();
             app.manage(desktop::Desktop::new(&snapshot));
             tray::create(app.handle(), &tray::model(&snapshot))?;

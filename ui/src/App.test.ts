@@ -201,4 +201,12 @@ describe('App against a process already printing', () => {
     expect(calls.lines_before).toBe(1);
     expect(calls.list_processes).toBe(1);
   });
+
+  it('selects the process a clicked notification is about', async () => {
+    const selected = () => document.querySelector<HTMLElement>('[data-testid="process-row"][aria-selected="true"]')?.dataset.processId;
+    expect(selected()).toBe(ticker.id);
+    await emit('procdeck://reveal', { workspaceId: WS.id, id: old.id });
+    await vi.waitFor(() => expect(selected()).toBe(old.id), { timeout: 2000 });
+    expect(calls.list_processes).toBe(1);
+  });
 });

@@ -19,11 +19,13 @@ import type { ProcessEvent } from '../bindings/ProcessEvent';
 import type { ProcessRecord } from '../bindings/ProcessRecord';
 import type { ReadRequest } from '../bindings/ReadRequest';
 import type { ReadResult } from '../bindings/ReadResult';
+import type { RevealProcess } from '../bindings/RevealProcess';
 import type { Suggestion } from '../bindings/Suggestion';
 import type { WorkspaceInfo } from '../bindings/WorkspaceInfo';
 
 export const PROCESS_EVENT = 'procdeck://process';
 export const WORKSPACES_EVENT = 'procdeck://workspaces';
+export const REVEAL_EVENT = 'procdeck://reveal';
 
 let ready: Promise<void> | null = null;
 
@@ -179,6 +181,12 @@ export function setPrefs(value: Prefs): Promise<Prefs> {
 export async function onProcessEvent(handler: (ev: ProcessEvent) => void): Promise<UnlistenFn> {
   await backendReady();
   return listen<ProcessEvent>(PROCESS_EVENT, (e) => handler(e.payload));
+}
+
+/** `procdeck://reveal`: show this process (the user clicked a notification about it). */
+export async function onReveal(handler: (target: RevealProcess) => void): Promise<UnlistenFn> {
+  await backendReady();
+  return listen<RevealProcess>(REVEAL_EVENT, (e) => handler(e.payload));
 }
 
 /** `procdeck://workspaces`: the workspace list changed. */

@@ -77,6 +77,7 @@ class AppState {
     try {
       await ipc.onWorkspacesChanged((list) => this.setWorkspaces(list));
       await ipc.onProcessEvent((ev) => this.onProcessEvent(ev));
+      await ipc.onReveal((target) => void this.reveal(target.workspaceId, target.id));
     } catch (e) {
       this.toast('error', `Live updates are unavailable: ${ipc.toAppError(e).message}`);
     }
@@ -113,6 +114,12 @@ class AppState {
     if (id) writeLast(id);
     void this.loadSuggestions();
     await this.loadProcesses();
+  }
+
+  /** Selects a process, switching workspace first when needed. */
+  async reveal(workspaceId: string, id: string): Promise<void> {
+    if (workspaceId !== this.selectedWorkspaceId) await this.selectWorkspace(workspaceId);
+    this.selectedProcessId = id;
   }
 
   /** Fetches the selected workspace's suggestions (on selection, or the refresh button). */
