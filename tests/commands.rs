@@ -30,16 +30,20 @@ struct App {
 
 fn app() -> App {
     let config = tempfile::tempdir().expect("config dir");
+    let app = app_with(config.path(), &[]);
+    App {
+        _config: config,
+        ..app
+    }
+}
+
+/// An app whose preferences and remembered workspaces live in `config`, with `folders` added.
+fn app_with(config: &Path, folders: &[std::path::PathBuf]) -> App {
     let app = procdeck_app::builder()
         .build(tauri::generate_context!())
         .expect("app builds");
-    procdeck_app::install(
-        app.handle(),
-        settings(),
-        Some(config.path().to_owned()),
-        &[],
-    )
-    .expect("state installed");
+    procdeck_app::install(app.handle(), settings(), Some(config.to_owned()), folders)
+        .expect("state installed");
     let window = match app.get_webview_window("main") {
         Some(w) => w,
         None => tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
@@ -49,7 +53,7 @@ fn app() -> App {
     App {
         app,
         window,
-        _config: config,
+        _config: tempfile::tempdir().expect("unused config dir"),
     }
 }
 
@@ -465,24 +469,7 @@ fn processes_left_running_at_quit_are_found_running_by_the_next_start_with_their
     let id;
     let config = tempfile::tempdir().expect("config dir");
     {
-        let app = procdeck_app::builder()
-            .build(tauri::generate_context!())
-            .expect("app builds");
-        procdeck_app::install(
-            app.handle(),
-            settings(),
-            Some(config.path().to_owned()),
-            &[dir.0.path().to_owned()],
-        )
-        .expect("state");
-        let window = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
-            .build()
-            .expect("window");
-        let a = App {
-            app,
-            window,
-            _config: tempfile::tempdir().expect("unused"),
-        };
+        let a = app_with(config.path(), &[dir.0.path().to_owned()]);
         ws_id = a.ok("list_workspaces", json!({}))[0]["id"]
             .as_str()
             .expect("id")
@@ -496,24 +483,7 @@ fn processes_left_running_at_quit_are_found_running_by_the_next_start_with_their
         wait_for_output(&ws, &id, "tick 3\n");
         // "Leave them running and quit": the app goes away without stopping anything.
     }
-    let app = procdeck_app::builder()
-        .build(tauri::generate_context!())
-        .expect("app builds");
-    procdeck_app::install(
-        app.handle(),
-        settings(),
-        Some(config.path().to_owned()),
-        &[],
-    )
-    .expect("state");
-    let window = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
-        .build()
-        .expect("window");
-    let b = App {
-        app,
-        window,
-        _config: tempfile::tempdir().expect("unused"),
-    };
+    let b = app_with(config.path(), &[]);
     let list = b.ok("list_workspaces", json!({}));
     assert_eq!(
         list[0]["id"],
