@@ -1,11 +1,16 @@
 //! Crash-safe file replacement: write a temp file beside the target, fsync it, rename it over
 //! the target, fsync the folder. A reader sees the old file or the new one, never a mix.
+//!
+//! The temp file gets a random name and is created exclusively (`O_CREAT | O_EXCL`, which never
+//! follows a symlink): a store can be shipped by a repository or shared with another user, and a
+//! link planted under a predictable name must not turn this write into one outside the store.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{File, Permissions};
 use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use crate::error::{IoContext, Result};
+use crate::error::{Error, IoContext, Result};
 
 pub fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
@@ -13,28 +18,26 @@ pub fn write(path: &Path, bytes: &[u8]) -> Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy())
         .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&tmp)
-            .ctx("creating", &tmp)?;
-        f.write_all(bytes).ctx("writing", &tmp)?;
-        f.sync_all().ctx("syncing", &tmp)?;
-        fs::rename(&tmp, path).ctx("replacing", path)?;
-        if let Ok(d) = File::open(dir) {
-            // The rename is durable once the folder is synced; a failure here loses nothing
-            // that the rename did not already make visible.
-            let _ = d.sync_all();
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
+    // Same mode as any file this process creates (the umask applies), not tempfile's 0600.
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .permissions(Permissions::from_mode(0o666))
+        .tempfile_in(dir)
+        .ctx("creating a temporary file for", path)?;
+    // Dropping `tmp` before the rename deletes it, so an error below leaves nothing behind.
+    // Errors name the target: the temp file is an implementation detail, and one message per
+    // target lets a repeated failure be reported once.
+    tmp.as_file_mut().write_all(bytes).ctx("writing", path)?;
+    tmp.as_file().sync_all().ctx("syncing", path)?;
+    tmp.persist(path)
+        .map_err(|e| Error::io("replacing", path, e.error))?;
+    if let Ok(d) = File::open(dir) {
+        // The rename is durable once the folder is synced; a failure here loses nothing that the
+        // rename did not already make visible.
+        let _ = d.sync_all();
     }
-    result
+    Ok(())
 }
 
 pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
@@ -44,4 +47,36 @@ pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
     })?;
     bytes.push(b'\n');
     write(path, &bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn planted_links_under_every_old_temp_name_are_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let sentinel = outside.path().join("sentinel");
+        std::fs::write(&sentinel, b"keep me").unwrap();
+        let me = std::process::id();
+        for pid in [me, me.wrapping_sub(1), me + 1] {
+            std::os::unix::fs::symlink(
+                &sentinel,
+                dir.path().join(format!(".index.json.{pid}.tmp")),
+            )
+            .unwrap();
+        }
+        let target = dir.path().join("index.json");
+        write(&target, b"[]\n").unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), b"[]\n");
+        assert_eq!(std::fs::read(&sentinel).unwrap(), b"keep me");
+        let temps = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .count();
+        assert_eq!(temps, 0, "a temp file was left behind");
+    }
 }

@@ -45,6 +45,12 @@ pub enum Error {
     Timeout(f64, String),
     #[error("watching the workspace for changes failed: {0}")]
     Watch(String),
+    // A store is untrusted input (a repository can ship one, another user can share it): these
+    // report what was found there instead of following or trusting it.
+    #[error("{0} is a symbolic link; Procdeck does not follow links inside its store")]
+    Symlink(PathBuf),
+    #[error("{path} is {kind}, not a regular file")]
+    NotRegularFile { path: PathBuf, kind: &'static str },
 }
 
 impl Error {
@@ -52,7 +58,10 @@ impl Error {
     /// dedicated disk-full error so that fronts can say it plainly.
     pub fn io(action: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
         let path = path.into();
-        if source.raw_os_error() == Some(libc::ENOSPC) {
+        // Some wrappers (tempfile's) keep the kind but not the OS error number.
+        if source.raw_os_error() == Some(libc::ENOSPC)
+            || source.kind() == io::ErrorKind::StorageFull
+        {
             return Error::DiskFull(path);
         }
         Error::Io {
@@ -80,6 +89,8 @@ impl Error {
             Error::Spawn(_) => "spawn",
             Error::Timeout(..) => "timeout",
             Error::Watch(_) => "watch",
+            Error::Symlink(_) => "symlink",
+            Error::NotRegularFile { .. } => "notRegularFile",
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod events;
 pub mod follow;
 pub mod id;
 mod lock;
+mod nofollow;
 pub mod output;
 pub mod ports;
 mod procdir;

@@ -62,15 +62,16 @@ pub struct StopFile {
     pub grace_ms: u64,
 }
 
+/// Reads a JSON file of a process folder; `None` when it is missing. The folder may come from
+/// elsewhere, so a symlink or a FIFO in its place is an error, never followed or waited on.
 pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>> {
-    match std::fs::read(path) {
-        Ok(bytes) => serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|e| Error::Corrupt {
-                path: path.to_owned(),
-                reason: e.to_string(),
-            }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Error::io("reading", path, e)),
-    }
+    let Some(bytes) = crate::nofollow::read(path)? else {
+        return Ok(None);
+    };
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|e| Error::Corrupt {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })
 }

@@ -2,8 +2,10 @@
 //! and the descendants of a process.
 
 use std::collections::HashMap;
+use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::time::{Duration, Instant};
 
 /// The fields of `/proc/<pid>/stat` that Procdeck uses.
@@ -40,11 +42,30 @@ pub fn start_time(pid: u32) -> Option<u64> {
     stat(pid).map(|s| s.start_time)
 }
 
-/// Identifies this boot, so that start times from an earlier boot never match.
-pub fn boot_id() -> String {
+/// Identifies this boot, so that start times from an earlier boot never match. `None` when it
+/// cannot be read: an unknown boot matches no record, so nothing is trusted or signalled then.
+pub fn boot_id() -> Option<String> {
     fs::read_to_string("/proc/sys/kernel/random/boot_id")
+        .ok()
         .map(|s| s.trim().to_owned())
-        .unwrap_or_default()
+        .filter(|s| !s.is_empty())
+}
+
+/// True when `recorded` names this boot (an empty record never does).
+pub fn is_this_boot(recorded: &str) -> bool {
+    !recorded.is_empty() && boot_id().is_some_and(|b| b == recorded)
+}
+
+/// The arguments `pid` was started with (empty for a zombie or a kernel thread).
+pub fn cmdline(pid: u32) -> Option<Vec<OsString>> {
+    let bytes = fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    Some(
+        bytes
+            .split(|&b| b == 0)
+            .filter(|a| !a.is_empty())
+            .map(|a| OsStr::from_bytes(a).to_owned())
+            .collect(),
+    )
 }
 
 /// True when `pid` is the same process that had `start_time`, and it has not exited (a zombie
@@ -86,13 +107,23 @@ pub fn descendants(root: u32) -> Vec<u32> {
     out
 }
 
-/// Sends `signal` to `pid` only if it is still the process that had `start_time`.
+/// Sends `signal` to `pid` only if it is still the process that had `start_time`. Pid 0 would
+/// signal our own group and pid 1 is init: neither is ever a process Procdeck started.
 pub fn signal_verified(pid: u32, start_time: u64, signal: i32) -> bool {
+    let Some(target) = signallable(pid) else {
+        return false;
+    };
     if !is_alive(pid, start_time) {
         return false;
     }
     // SAFETY: kill has no memory effects; the pid was just verified against its start time.
-    unsafe { libc::kill(pid as libc::pid_t, signal) == 0 }
+    unsafe { libc::kill(target, signal) == 0 }
+}
+
+/// `pid` as a kill(2) target when it can name one process of ours: not 0 (our own group), not
+/// 1 (init), and not beyond `pid_t`, where the cast would turn negative and name a group.
+pub fn signallable(pid: u32) -> Option<libc::pid_t> {
+    libc::pid_t::try_from(pid).ok().filter(|&p| p > 1)
 }
 
 /// Waits until the process `pid` (verified by `start_time`) has exited, up to `timeout`, without

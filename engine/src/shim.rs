@@ -217,7 +217,7 @@ impl Shim {
             shim_start_time: procinfo::start_time(me).unwrap_or(0),
             pid: main_pid,
             pid_start_time: procinfo::start_time(main_pid).unwrap_or(0),
-            boot_id: procinfo::boot_id(),
+            boot_id: procinfo::boot_id().unwrap_or_default(),
         };
         if let Err(e) = atomic::write_json(&dir.join(procdir::SHIM), &info) {
             // SAFETY: kill of the process group we just created.

@@ -3,7 +3,7 @@
 //! announced at most once a second per process.
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Component, Path};
+use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::Arc;
@@ -17,6 +17,7 @@ use crate::events::Event;
 use crate::id;
 use crate::output::{OutputMeta, OUTPUT_FILE, OUTPUT_META_FILE};
 use crate::record::ProcessRecord;
+use crate::store::Store;
 use crate::workspace::Workspace;
 
 const SIZE_INTERVAL: Duration = Duration::from_secs(1);
@@ -30,7 +31,6 @@ enum Msg {
 
 /// Runs until dropped.
 pub struct StoreWatcher {
-    _watcher: RecommendedWatcher,
     tx: mpsc::Sender<Msg>,
     quit: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -46,34 +46,85 @@ impl Drop for StoreWatcher {
     }
 }
 
+/// The folders watched: the store, `processes/` and each real process folder, each on its own
+/// (never recursively). A recursive watch would descend into whatever the store holds, and a
+/// store can be shipped with `processes/x -> /`.
+struct Watches {
+    watcher: RecommendedWatcher,
+    processes: PathBuf,
+    ids: HashSet<String>,
+}
+
+impl Watches {
+    fn new(watcher: RecommendedWatcher, store: &Store) -> Result<Watches> {
+        let mut watches = Watches {
+            watcher,
+            processes: store.processes_dir(),
+            ids: HashSet::new(),
+        };
+        for dir in [store.dir(), watches.processes.as_path()] {
+            watches
+                .watcher
+                .watch(dir, RecursiveMode::NonRecursive)
+                .map_err(|e| Error::Watch(format!("{}: {e}", dir.display())))?;
+        }
+        watches.follow(store);
+        Ok(watches)
+    }
+
+    /// Watches the process folders that appeared and forgets those that went away.
+    fn follow(&mut self, store: &Store) {
+        let Ok(now) = store.process_ids() else {
+            return;
+        };
+        let now: HashSet<String> = now.into_iter().collect();
+        for gone in self.ids.difference(&now) {
+            let _ = self.watcher.unwatch(&self.processes.join(gone));
+        }
+        self.ids.retain(|id| now.contains(id));
+        for id in now {
+            if self.ids.contains(&id) {
+                continue;
+            }
+            let dir = self.processes.join(&id);
+            match self.watcher.watch(&dir, RecursiveMode::NonRecursive) {
+                Ok(()) => {
+                    self.ids.insert(id);
+                }
+                Err(e) => tracing::warn!("cannot watch {}: {e}", dir.display()),
+            }
+        }
+    }
+}
+
 impl Workspace {
     /// Starts watching the store; events go to [`Workspace::subscribe`]rs.
     pub fn watch(self: &Arc<Self>) -> Result<StoreWatcher> {
         let (tx, rx) = mpsc::channel();
         let fs_tx = tx.clone();
-        let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
-            // Opening and reading a file is not a change; the sync itself opens index.json,
-            // so counting those would make every sync trigger the next one.
-            match res {
-                Ok(event) if !event.kind.is_access() => {
-                    let _ = fs_tx.send(Msg::Paths(event.paths));
+        let watcher = RecommendedWatcher::new(
+            move |res: notify::Result<notify::Event>| {
+                // Opening and reading a file is not a change; the sync itself opens index.json,
+                // so counting those would make every sync trigger the next one.
+                match res {
+                    Ok(event) if !event.kind.is_access() => {
+                        let _ = fs_tx.send(Msg::Paths(event.paths));
+                    }
+                    _ => {}
                 }
-                _ => {}
-            }
-        })
+            },
+            notify::Config::default().with_follow_symlinks(false),
+        )
         .map_err(|e| Error::Watch(e.to_string()))?;
-        watcher
-            .watch(self.store.dir(), RecursiveMode::Recursive)
-            .map_err(|e| Error::Watch(e.to_string()))?;
+        let mut watches = Watches::new(watcher, &self.store)?;
         let quit = Arc::new(AtomicBool::new(false));
         let ws = Arc::clone(self);
         let quit_flag = Arc::clone(&quit);
         let thread = std::thread::Builder::new()
             .name("procdeck-watch".into())
-            .spawn(move || watch_loop(&ws, &rx, &quit_flag))
+            .spawn(move || watch_loop(&ws, &mut watches, &rx, &quit_flag))
             .map_err(|e| Error::Watch(e.to_string()))?;
         Ok(StoreWatcher {
-            _watcher: watcher,
             tx,
             quit,
             thread: Some(thread),
@@ -165,7 +216,7 @@ impl Workspace {
     }
 }
 
-fn watch_loop(ws: &Workspace, rx: &mpsc::Receiver<Msg>, quit: &AtomicBool) {
+fn watch_loop(ws: &Workspace, watches: &mut Watches, rx: &mpsc::Receiver<Msg>, quit: &AtomicBool) {
     let processes = ws.store.processes_dir();
     let mut pending: HashSet<String> = HashSet::new();
     let mut last_size: HashMap<String, Instant> = HashMap::new();
@@ -203,6 +254,7 @@ fn watch_loop(ws: &Workspace, rx: &mpsc::Receiver<Msg>, quit: &AtomicBool) {
         }
         if resync {
             last_liveness = Instant::now();
+            watches.follow(&ws.store);
             match ws.resync(false) {
                 Ok(grown) => pending.extend(grown),
                 Err(e) => tracing::warn!("could not re-read the workspace: {e}"),

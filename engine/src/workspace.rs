@@ -70,8 +70,9 @@ pub struct Workspace {
 }
 
 impl Workspace {
-    /// Opens the workspace at `folder`, creating its store, and reconciles the index with what the
-    /// shims recorded (processes that ended while nobody watched, shims that died).
+    /// Opens the workspace at `folder`, creating its store. Opening takes no lock and reads no
+    /// process folder, so that a read of one process never waits for a writer; the first
+    /// [`Workspace::list`] reconciles the index with what the shims recorded.
     pub fn open(folder: &Path, settings: Settings) -> Result<(Workspace, OpenReport)> {
         let store = Store::open(folder)?;
         let (events, _) = broadcast::channel(EVENT_BUFFER);
@@ -81,7 +82,7 @@ impl Workspace {
             events,
             published: Arc::new(Mutex::new(HashMap::new())),
         };
-        let records = ws.store.list()?;
+        let records = ws.store.saved_records();
         if let Ok(mut published) = ws.published.lock() {
             published.extend(records.into_iter().map(|r| (r.id.clone(), r)));
         }
@@ -202,12 +203,12 @@ impl Workspace {
         Ok(records)
     }
 
+    /// One record, read without the store's lock (see [`Store::get`]); what it finds that the
+    /// index lacks is published like a listing's.
     pub fn get(&self, id: &str) -> Result<ProcessRecord> {
-        id::validate(id)?;
-        self.list()?
-            .into_iter()
-            .find(|r| r.id == id)
-            .ok_or_else(|| Error::NotFound(id.to_owned()))
+        let record = self.store.get(id)?;
+        self.publish(std::slice::from_ref(&record));
+        Ok(record)
     }
 
     /// Stops the whole tree (SIGTERM, then SIGKILL after the grace period) and returns the record
@@ -239,7 +240,11 @@ impl Workspace {
         })?;
         self.publish(std::slice::from_ref(&stopping));
         let started = Instant::now();
-        procinfo::signal_verified(sup.shim_pid, sup.shim_start_time, libc::SIGTERM);
+        if !self.store.signal_shim(&stopping, libc::SIGTERM) {
+            // Its shim ended meanwhile, or is not provably this record's: nothing is signalled,
+            // and the record says what became of it.
+            return self.get(id);
+        }
         if !procinfo::wait_exit(sup.shim_pid, sup.shim_start_time, grace + STOP_SLACK) {
             return Err(Error::Timeout(
                 started.elapsed().as_secs_f64(),
@@ -327,12 +332,15 @@ impl Workspace {
     /// The output file of a process, for "open" and "reveal" in a file manager.
     pub fn output_path(&self, id: &str) -> Result<PathBuf> {
         self.get(id)?;
-        Ok(self.store.process_dir(id)?.join(output::OUTPUT_FILE))
+        Ok(self
+            .store
+            .unlinked_process_dir(id)?
+            .join(output::OUTPUT_FILE))
     }
 
     pub(crate) fn source(&self, id: &str) -> Result<OutputSource> {
         self.get(id)?;
-        OutputSource::open(id, &self.store.process_dir(id)?)
+        OutputSource::open(id, &self.store.unlinked_process_dir(id)?)
     }
 
     /// The reference's `readOutput`: full, head, tail or grep, with `max_bytes`.

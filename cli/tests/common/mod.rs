@@ -609,3 +609,62 @@ impl Drop for TmpfsMount {
             .status();
     }
 }
+
+/// Runs `cmd` (stdin closed, output captured) and fails the test if it has not ended within
+/// `timeout`: a read that blocks (on a FIFO, on a lock) must show as a failure, not a hang.
+pub fn output_within(mut cmd: Command, timeout: Duration) -> Output {
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let pid = child.id();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(timeout) {
+        Ok(out) => out.expect("wait for the command"),
+        Err(_) => {
+            // Our own child, not yet reaped (the waiting thread still owns it): the pid is its.
+            // SAFETY: kill has no memory effects.
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            let _ = rx.recv_timeout(Duration::from_secs(5));
+            panic!("{cmd:?} did not end within {timeout:?}");
+        }
+    }
+}
+
+/// Everything under `dir`, each entry with its kind and content (a link's target, a file's
+/// bytes), to compare a tree before and after: nothing outside a store may change.
+pub fn snapshot(dir: &Path) -> std::collections::BTreeMap<PathBuf, String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let path = e.path();
+            let Ok(meta) = std::fs::symlink_metadata(&path) else {
+                continue;
+            };
+            let mode = meta.permissions().mode();
+            let what = if meta.file_type().is_symlink() {
+                format!("link {:?}", std::fs::read_link(&path).ok())
+            } else if meta.is_dir() {
+                stack.push(path.clone());
+                format!("dir {mode:o}")
+            } else if meta.is_file() {
+                let bytes = std::fs::read(&path).unwrap_or_default();
+                format!("file {mode:o} {}", String::from_utf8_lossy(&bytes))
+            } else {
+                format!("special {mode:o}")
+            };
+            out.insert(path.strip_prefix(dir).unwrap_or(&path).to_owned(), what);
+        }
+    }
+    out
+}

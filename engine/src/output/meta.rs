@@ -22,8 +22,9 @@ impl OutputMeta {
     /// A missing or unreadable file means nothing was dropped: rotation always writes it before
     /// dropping anything, and the file is replaced atomically, so a torn read is not possible.
     pub fn load(dir: &Path) -> OutputMeta {
-        std::fs::read(dir.join(OUTPUT_META_FILE))
+        crate::nofollow::read(&dir.join(OUTPUT_META_FILE))
             .ok()
+            .flatten()
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
             .unwrap_or_default()
     }

@@ -72,23 +72,11 @@ impl OutputSource {
         // keptFrom first: a size taken after it can only be larger, never hiding a drop.
         self.reload_kept_from();
         if self.file.is_none() {
-            match File::open(&self.path) {
-                Ok(f) => self.file = Some(f),
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                Err(e) => return Err(Error::io("opening", &self.path, e)),
-            }
+            // Never through a symlink, never waiting on a FIFO: the store may come from elsewhere.
+            self.file = crate::nofollow::open_regular(&self.path)?;
         }
         self.len = match &self.file {
-            Some(f) => {
-                let meta = f.metadata().ctx("reading the size of", &self.path)?;
-                if !meta.is_file() {
-                    return Err(Error::Corrupt {
-                        path: self.path.clone(),
-                        reason: "not a regular file".into(),
-                    });
-                }
-                meta.len()
-            }
+            Some(f) => f.metadata().ctx("reading the size of", &self.path)?.len(),
             None => 0,
         };
         Ok(())
