@@ -195,6 +195,11 @@ fn store_files_that_are_symlinks_are_refused_or_reported_never_followed() {
         let before = snapshot(outside.path());
 
         let out = run(&ws, &["--json", "list"]);
+        assert_eq!(
+            snapshot(outside.path()),
+            before,
+            "{linked}: a file outside the store changed"
+        );
         let line = if is_error {
             check_failure(&out)
         } else {
@@ -204,11 +209,6 @@ fn store_files_that_are_symlinks_are_refused_or_reported_never_followed() {
         assert!(
             line.contains(name.as_ref()) && line.contains("symbolic link"),
             "{linked}: {line}"
-        );
-        assert_eq!(
-            snapshot(outside.path()),
-            before,
-            "{linked}: a file outside the store changed"
         );
         if !is_error {
             // Reported once, then the store works (a set-aside index or id is not reported again;
@@ -245,13 +245,6 @@ fn a_process_folder_that_is_a_symlink_is_skipped_and_never_read_through() {
     ws.write_raw_index(&json!([record]));
     let before = snapshot(outside.path());
 
-    let out = run(&ws, &["--json", "list"]);
-    let line = one_warning(&out);
-    assert!(
-        line.contains(id) && line.contains("symbolic link"),
-        "{line}"
-    );
-    assert!(records(&out).is_empty(), "{:?}", records(&out));
     for args in [
         vec!["output", id],
         vec!["output", id, "--grep", "SECRET"],
@@ -259,11 +252,21 @@ fn a_process_folder_that_is_a_symlink_is_skipped_and_never_read_through() {
         vec!["rm", id],
     ] {
         let out = run(&ws, &args);
+        assert!(
+            !String::from_utf8_lossy(&out.stdout).contains("SECRET"),
+            "{args:?} read through the link"
+        );
         let line = check_failure(&out);
         assert!(line.contains("symbolic link"), "{args:?}: {line}");
-        assert!(!String::from_utf8_lossy(&out.stdout).contains("SECRET"));
     }
     assert_eq!(snapshot(outside.path()), before);
+    let out = run(&ws, &["--json", "list"]);
+    let line = one_warning(&out);
+    assert!(
+        line.contains(id) && line.contains("symbolic link"),
+        "{line}"
+    );
+    assert!(records(&out).is_empty(), "{:?}", records(&out));
     // Nothing was lost: the record is still in the index, as it was.
     assert_eq!(ws.raw_index()[0]["id"], id);
 }
@@ -422,15 +425,9 @@ fn a_record_naming_pid_1_is_never_signalled() {
         &boot_id()
     )]));
 
-    let out = ns.procdeck(&ws, &["--json", "list"]);
-    let line = one_warning(&out);
-    assert!(line.contains(id) && line.contains("pid 1 "), "{line}");
-    assert_eq!(records(&out)[0].status, Status::Lost);
-    let out = ns.procdeck(&ws, &["--json", "stop", id, "--grace", "0"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let out = ns.procdeck(&ws, &["rm", id]);
-    assert!(out.status.success(), "{}", stderr(&out));
-
+    let stopped = ns.procdeck(&ws, &["--json", "stop", id, "--grace", "0"]);
+    let listed = ns.procdeck(&ws, &["--json", "list"]);
+    let removed = ns.procdeck(&ws, &["rm", id]);
     assert!(
         !signals.exists(),
         "pid 1 was signalled: {:?}",
@@ -441,6 +438,14 @@ fn a_record_naming_pid_1_is_never_signalled() {
         alive(sleeper),
         "another process of the namespace was killed"
     );
+
+    let line = one_warning(&stopped);
+    assert!(line.contains(id) && line.contains("pid 1 "), "{line}");
+    let record: ProcessRecord = serde_json::from_slice(&stopped.stdout).unwrap();
+    assert_eq!(record.status, Status::Lost);
+    assert_eq!(stderr(&listed), "");
+    assert_eq!(records(&listed)[0].status, Status::Lost);
+    assert!(removed.status.success(), "{}", stderr(&removed));
 }
 
 #[test]
@@ -480,6 +485,8 @@ fn an_unreadable_boot_id_matches_no_record_and_signals_nothing() {
     };
 
     let out = in_unknown_boot(&["--json", "stop", id, "--grace", "0"]);
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(alive(decoy.pid()), "the decoy was signalled");
     let line = one_warning(&out);
     assert!(
         line.contains(id) && line.contains("not signalled"),
@@ -487,8 +494,6 @@ fn an_unreadable_boot_id_matches_no_record_and_signals_nothing() {
     );
     let record: ProcessRecord = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(record.status, Status::Lost);
-    std::thread::sleep(Duration::from_millis(100));
-    assert!(alive(decoy.pid()), "the decoy was signalled");
     // With the boot readable, the record's empty boot id matches nothing either.
     ws.write_raw_index(&json!([running_record(&ws, id, decoy.pid(), start, "")]));
     let out = run(&ws, &["--json", "stop", id, "--grace", "0"]);
@@ -515,34 +520,10 @@ fn a_copied_workspace_gets_its_own_id_and_leaves_the_original_alone() {
     assert!(copied.success());
     let before = snapshot(&original.store());
 
-    let out = run(&copy, &["--json", "list"]);
-    let line = one_warning(&out);
-    assert!(line.contains("copy"), "{line}");
-    let listed = records(&out);
-    assert_eq!(listed.len(), 1);
-    assert_eq!(
-        listed[0].status,
-        Status::Lost,
-        "a copy cannot control the original's process"
-    );
-    let own_id = workspace_id(&copy);
-    assert_ne!(own_id, r.workspace_id);
-    // The next command has nothing more to say.
-    let out = run(&copy, &["list"]);
-    assert_eq!(stderr(&out), "");
-
-    // A start in the copy runs in the copy.
-    let s = copy.start("pwd");
-    copy.wait(&s.id);
-    assert_eq!(s.workspace_id, own_id);
-    assert_eq!(
-        copy.output(&s.id).trim(),
-        copy.canonical().to_string_lossy()
-    );
-
-    // Stopping and removing there leaves the original's process and store alone.
-    copy.ok(["stop", &r.id, "--grace", "0"]);
-    copy.ok(["rm", &r.id]);
+    // Stopping and removing in the copy leaves the original's process and store alone.
+    let stopped = run(&copy, &["--json", "stop", &r.id, "--grace", "0"]);
+    let listed = run(&copy, &["--json", "list"]);
+    let removed = run(&copy, &["rm", &r.id]);
     std::thread::sleep(Duration::from_millis(100));
     assert_eq!(
         processes_exactly(&cmd).len(),
@@ -554,6 +535,32 @@ fn a_copied_workspace_gets_its_own_id_and_leaves_the_original_alone() {
         before,
         "the original's store changed"
     );
+
+    let line = one_warning(&stopped);
+    assert!(line.contains("copy"), "{line}");
+    let record: ProcessRecord = serde_json::from_slice(&stopped.stdout).unwrap();
+    assert_eq!(
+        record.status,
+        Status::Lost,
+        "a copy cannot control the original's process"
+    );
+    let own_id = workspace_id(&copy);
+    assert_ne!(own_id, r.workspace_id);
+    // The next commands have nothing more to say.
+    assert_eq!(stderr(&listed), "");
+    assert_eq!(records(&listed).len(), 1);
+    assert!(removed.status.success(), "{}", stderr(&removed));
+    assert_eq!(stderr(&removed), "");
+
+    // A start in the copy runs in the copy.
+    let s = copy.start("pwd");
+    copy.wait(&s.id);
+    assert_eq!(s.workspace_id, own_id);
+    assert_eq!(
+        copy.output(&s.id).trim(),
+        copy.canonical().to_string_lossy()
+    );
+
     assert_eq!(original.record(&r.id).status, Status::Running);
     assert_eq!(original.stop(&r.id, "0").status, Status::Stopped);
 }
@@ -590,15 +597,15 @@ fn the_watcher_does_not_follow_a_linked_process_folder() {
     let watches = inotify_watches();
 
     let (engine, _) = Workspace::open(ws.path(), settings()).unwrap();
-    assert_eq!(engine.list().unwrap().len(), 1);
-    let warnings = engine.take_warnings();
-    assert_eq!(warnings.len(), 1, "{warnings:?}");
-    assert!(warnings[0].contains("symbolic link"));
     let engine = Arc::new(engine);
     let watcher = engine.watch().unwrap();
     // The store, processes/ and the one real process folder.
     let added = inotify_watches() - watches;
     assert_eq!(added, 3, "watches were added through the link");
+    assert_eq!(engine.list().unwrap().len(), 1);
+    let warnings = engine.take_warnings();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("symbolic link"));
     let mut events = engine.subscribe();
     ws.ok(["rm", &r.id]);
     let deadline = std::time::Instant::now() + LIMIT;
