@@ -417,6 +417,7 @@ fn a_record_naming_pid_1_is_never_signalled() {
         .find(|&p| fs::read(format!("/proc/{p}/cmdline")).is_ok_and(|c| c == b"sleep\0100000\0"))
         .expect("the sleeper");
     let id = "proc_2026-01-01T0000_00000a";
+    fs::create_dir(ws.process_dir(id)).unwrap();
     ws.write_raw_index(&json!([running_record(
         &ws,
         id,
@@ -469,6 +470,7 @@ fn an_unreadable_boot_id_matches_no_record_and_signals_nothing() {
     });
     let start = procinfo::start_time(decoy.pid()).unwrap();
     let id = "proc_2026-01-01T0000_00000b";
+    fs::create_dir(ws.process_dir(id)).unwrap();
     ws.write_raw_index(&json!([running_record(&ws, id, decoy.pid(), start, "")]));
     let empty = tempfile::NamedTempFile::new().unwrap();
     // Inside a mount namespace, the boot id reads as empty, as when /proc cannot tell it.
