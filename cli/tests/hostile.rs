@@ -414,7 +414,9 @@ fn a_record_naming_pid_1_is_never_signalled() {
     wait_until("pid 1's child", LIMIT, || child.exists());
     let sleeper = procinfo::descendants(ns.init)
         .into_iter()
-        .find(|&p| fs::read(format!("/proc/{p}/cmdline")).is_ok_and(|c| c == b"sleep\0100000\0"))
+        .find(|&p| {
+            fs::read(format!("/proc/{p}/cmdline")).is_ok_and(|c| c == b"sleep\x00100000\x00")
+        })
         .expect("the sleeper");
     let id = "proc_2026-01-01T0000_00000a";
     fs::create_dir(ws.process_dir(id)).unwrap();

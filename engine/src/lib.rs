@@ -4,7 +4,7 @@
 //! front end's own executable re-run with a hidden argument, see [`shim`]) that writes only inside
 //! its process folder; the index is merged from those folders on every access.
 
-mod atomic;
+pub mod atomic;
 pub mod error;
 pub mod events;
 pub mod follow;

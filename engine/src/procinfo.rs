@@ -198,6 +198,23 @@ mod tests {
     }
 
     #[test]
+    fn pids_that_name_a_group_or_init_are_never_signallable() {
+        for pid in [0, 1, u32::MAX, i32::MAX as u32 + 1] {
+            assert_eq!(signallable(pid), None, "{pid}");
+        }
+        assert_eq!(signallable(2), Some(2));
+        assert!(!signal_verified(1, start_time(1).unwrap_or(0), 0));
+    }
+
+    #[test]
+    fn an_empty_recorded_boot_is_never_this_boot() {
+        assert!(!is_this_boot(""));
+        if let Some(boot) = boot_id() {
+            assert!(is_this_boot(&boot));
+        }
+    }
+
+    #[test]
     fn own_process_is_alive_and_a_wrong_start_time_is_not() {
         let me = std::process::id();
         let st = start_time(me).expect("own stat");
