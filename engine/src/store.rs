@@ -633,7 +633,7 @@ impl Store {
     /// The command's process group, when it is provably the one this store's shim created for
     /// the record: the command (verified by its start time on this boot) leads its group (the
     /// shim starts it in a group of its own), sits in the shim's session, and that session's
-    /// leader is gone or is still the shim of this process folder.
+    /// leader is gone or is still the shim of this process folder and the command's parent.
     fn orphaned_group(&self, record: &ProcessRecord) -> Option<libc::pid_t> {
         let (pid, sup) = (record.pid?, record.supervisor.as_ref()?);
         let group = procinfo::signallable(pid)?;
@@ -651,8 +651,12 @@ impl Store {
         let leader_fits = match procinfo::stat(sup.shim_pid) {
             None => true,
             Some(s) if s.state == 'Z' || s.state == 'X' => true,
+            // Still alive (its start time was recorded wrong): it must be this folder's shim,
+            // and the command its child.
             Some(s) => {
-                leads_session(&s, sup.shim_pid) && self.was_given_folder(sup.shim_pid, &record.id)
+                leads_session(&s, sup.shim_pid)
+                    && stat.ppid == sup.shim_pid
+                    && self.was_given_folder(sup.shim_pid, &record.id)
             }
         };
         leader_fits.then_some(group)
