@@ -697,3 +697,27 @@ fn reads_work_on_a_full_disk() {
     let text = fs::read_to_string(&index).unwrap();
     assert!(text.contains("\"stopped\""), "{text}");
 }
+
+#[test]
+fn a_fifo_in_another_process_folder_blocks_neither_a_listing_nor_a_read() {
+    let ws = TestWs::new();
+    let r = finished(&ws);
+    let id = "proc_2026-01-01T0000_00000e";
+    fs::create_dir(ws.process_dir(id)).unwrap();
+    let made = Command::new("mkfifo")
+        .arg(ws.process_dir(id).join("spec.json"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+
+    // A read of one process touches only its own folder: not a word about the other one.
+    let out = run(&ws, &["output", &r.id]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "hi\n");
+    assert_eq!(stderr(&out), "");
+    // A listing reads every folder, reports the FIFO and goes on.
+    let out = run(&ws, &["--json", "list"]);
+    let line = one_warning(&out);
+    assert!(line.contains(id) && line.contains("FIFO"), "{line}");
+    assert_eq!(records(&out).len(), 1);
+}
