@@ -167,26 +167,34 @@ fn temp_file_links_planted_for_many_pids_are_never_written_through() {
 
 #[test]
 fn store_files_that_are_symlinks_are_refused_or_reported_never_followed() {
-    // (what is linked, where to, whether the outside target exists, expected: error or warning)
-    let cases: [(&str, &str, bool, bool); 6] = [
-        (".procdeck", "store", true, true),
-        (".procdeck/processes", "procs", true, true),
-        (".procdeck/index.lock", "lock", false, true),
-        (".procdeck/.gitignore", "gitignore", false, false),
-        (".procdeck/index.json", "index", true, false),
-        (".procdeck/workspace.json", "workspace", true, false),
+    /// What the link points to outside the store.
+    enum Target {
+        Folder,
+        File(&'static str),
+        /// Nothing yet: following the link would create it.
+        Missing,
+    }
+    // (what is linked, its target, whether the case is an error rather than a warning)
+    let cases = [
+        (".procdeck", Target::Folder, true),
+        (".procdeck/processes", Target::Folder, true),
+        (".procdeck/index.lock", Target::Missing, true),
+        (".procdeck/.gitignore", Target::Missing, false),
+        (".procdeck/index.json", Target::File("[]"), false),
+        (
+            ".procdeck/workspace.json",
+            Target::File(r#"{"id": "ws_aaaaaaaaaaaa", "createdAt": "x"}"#),
+            false,
+        ),
     ];
-    for (linked, target, exists, is_error) in cases {
+    for (linked, kind, is_error) in cases {
         let ws = TestWs::new();
         let outside = Outside::new();
-        let target = outside.join(target);
-        if exists && linked.ends_with(".json") {
-            fs::write(&target, r#"{"id": "ws_aaaaaaaaaaaa", "createdAt": "x"}"#).unwrap();
-            if linked.ends_with("index.json") {
-                fs::write(&target, "[]").unwrap();
-            }
-        } else if exists {
-            fs::create_dir(&target).unwrap();
+        let target = outside.join("target");
+        match kind {
+            Target::Folder => fs::create_dir(&target).unwrap(),
+            Target::File(text) => fs::write(&target, text).unwrap(),
+            Target::Missing => {}
         }
         if linked != ".procdeck" {
             fs::create_dir(ws.store()).unwrap();
@@ -211,8 +219,7 @@ fn store_files_that_are_symlinks_are_refused_or_reported_never_followed() {
             "{linked}: {line}"
         );
         if !is_error {
-            // Reported once, then the store works (a set-aside index or id is not reported again;
-            // a linked .gitignore is reported each time, as it stays).
+            // The store works on, and still leaves the outside alone.
             let again = run(&ws, &["--json", "list"]);
             assert!(again.status.success(), "{linked}: {}", stderr(&again));
             assert_eq!(snapshot(outside.path()), before, "{linked}");
