@@ -184,7 +184,7 @@ fn concurrent_starts_stops_and_removes_keep_every_record_straight() {
     for id in &removed {
         assert!(!ws.process_dir(id).exists(), "{id} folder kept");
     }
-    wait_until("every sleep to be gone", Duration::from_secs(5), || {
+    wait_until("every sleep to be gone", PATIENCE, || {
         (0..3).all(|i| processes_exactly(&format!("sleep {}", base + i)).is_empty())
     });
     assert_eq!(ws.raw_index().as_array().unwrap().len(), 15);
