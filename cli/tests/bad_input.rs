@@ -201,7 +201,9 @@ fn a_folder_that_is_a_file_or_cannot_be_written_is_an_error() {
 #[test]
 fn a_store_made_read_only_later_fails_cleanly() {
     let Some(mnt) = TmpfsMount::new("rw") else {
-        eprintln!("SKIPPED: a_store_made_read_only_later_fails_cleanly (no tmpfs could be mounted)");
+        eprintln!(
+            "SKIPPED: a_store_made_read_only_later_fails_cleanly (no tmpfs could be mounted)"
+        );
         return;
     };
     let run = |args: &[&str]| {

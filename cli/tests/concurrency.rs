@@ -5,7 +5,6 @@ mod common;
 
 use std::collections::HashSet;
 use std::process::{Child, Stdio};
-use std::time::Duration;
 
 use common::*;
 use procdeck_engine::{ProcessRecord, Status};

@@ -152,9 +152,7 @@ fn follow_delivers_a_lot_of_output_completely_and_in_order() {
     let mut follower = spawn_cli(&ws, ["output", &r.id, "--follow"]);
     let lines = follower.stdout_lines();
     std::fs::write(ws.path().join("go"), "").unwrap();
-    assert!(follower
-        .wait_timeout(PATIENCE)
-        .is_some_and(|s| s.success()));
+    assert!(follower.wait_timeout(PATIENCE).is_some_and(|s| s.success()));
     let got = lines.rest(LINE_WAIT);
     assert_eq!(got.len(), 200_000);
     for (i, l) in got.iter().enumerate() {

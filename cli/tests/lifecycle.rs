@@ -2,8 +2,6 @@
 
 mod common;
 
-use std::time::Duration;
-
 use common::*;
 use procdeck_engine::procinfo;
 use procdeck_engine::Status;
@@ -315,11 +313,9 @@ fn a_shim_killed_with_sigkill_leaves_a_lost_record() {
     assert!(lost.stopped_at.is_some());
     assert!(!ws.process_dir(&r.id).join("exit.json").exists());
     // Nobody reads its output or can stop it any more, so the command is ended too.
-    wait_until(
-        "the orphaned command to be ended",
-        PATIENCE,
-        || processes_exactly(&cmd).is_empty(),
-    );
+    wait_until("the orphaned command to be ended", PATIENCE, || {
+        processes_exactly(&cmd).is_empty()
+    });
     // The lost status is stored, and stays.
     let index = ws.raw_index();
     assert_eq!(index[0]["status"], "lost");

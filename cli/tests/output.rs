@@ -4,7 +4,6 @@
 mod common;
 
 use std::os::unix::fs::MetadataExt;
-use std::time::Duration;
 
 use common::*;
 use procdeck_engine::Status;

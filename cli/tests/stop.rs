@@ -283,7 +283,9 @@ fn close_stops_every_running_process_and_keeps_history() {
     for r in [&a, &b] {
         assert_eq!(ws.stop(&r.id, "0").status, Status::Stopped);
     }
-    let status = close.wait_timeout(PATIENCE).expect("close ends with its processes");
+    let status = close
+        .wait_timeout(PATIENCE)
+        .expect("close ends with its processes");
     let mut text = String::new();
     std::io::Read::read_to_string(close.child.stdout.as_mut().unwrap(), &mut text).unwrap();
     assert!(status.success(), "{}", close.stderr_text());
@@ -399,8 +401,7 @@ fn a_second_stop_during_the_grace_period_can_shorten_it() {
     assert_eq!(fast.status, Status::Stopped);
     assert!(processes_exactly(&format!("sleep {m}")).is_empty());
     assert!(
-        slow.wait_timeout(PATIENCE)
-            .is_some_and(|s| s.success()),
+        slow.wait_timeout(PATIENCE).is_some_and(|s| s.success()),
         "the first stop must end with the process"
     );
 }

@@ -294,9 +294,7 @@ fn a_pid_is_not_trusted_without_its_start_time() {
     let base: u64 = m.parse().unwrap();
     let cmd = format!("sleep {base}");
     let r = ws.start(&cmd);
-    wait_until("the sleep", PATIENCE, || {
-        processes_exactly(&cmd).len() == 1
-    });
+    wait_until("the sleep", PATIENCE, || processes_exactly(&cmd).len() == 1);
     let shim = ws.shim_ids(&r.id);
 
     // A decoy of this test stands for an unrelated process that got the recorded pids.

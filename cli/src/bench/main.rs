@@ -535,7 +535,9 @@ fn wait_for_sleeps(mark: &str, not_before: u64) -> Result<usize> {
             return Ok(n);
         }
         if t.elapsed() > Duration::from_secs(30) {
-            return Err(BenchError::Check(format!("{n} of the tree's 3 sleeps started")));
+            return Err(BenchError::Check(format!(
+                "{n} of the tree's 3 sleeps started"
+            )));
         }
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -572,7 +574,9 @@ fn end_sleeps(mark: &str, not_before: u64) {
 /// plain background jobs (`bash -c COMMAND > file &`) spawned at once.
 fn concurrency(root: &Path) -> Result<()> {
     const N: usize = 100;
-    println!("\n== concurrency: {N} `procdeck start` processes at once vs {N} plain background jobs");
+    println!(
+        "\n== concurrency: {N} `procdeck start` processes at once vs {N} plain background jobs"
+    );
     let bin = procdeck_bin()?;
     let dir = root.join("concurrency");
     std::fs::create_dir_all(&dir).map_err(|e| BenchError::Io("mkdir".into(), e))?;
