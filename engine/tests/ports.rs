@@ -76,7 +76,7 @@ fn start(cmd: &mut Command) -> (Kid, String) {
         let _ = tx.send(line);
     });
     let line = rx
-        .recv_timeout(Duration::from_secs(20))
+        .recv_timeout(Duration::from_secs(60))
         .expect("the listener printed its port");
     (kid, line.trim().to_owned())
 }
