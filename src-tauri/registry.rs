@@ -277,7 +277,7 @@ impl Registry {
             .unwrap_or_default()
     }
 
-    /// Stops the workspace's processes (the reference's cleanup), forgets the folder, and with
+    /// Stops the workspace's processes (as `close` does), forgets the folder, and with
     /// `delete_history` removes its `.procdeck` folder too.
     pub fn remove(&self, workspace_id: &str, delete_history: bool) -> AppResult<()> {
         let (path, ws) = {

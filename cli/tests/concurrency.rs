@@ -5,7 +5,6 @@ mod common;
 
 use std::collections::HashSet;
 use std::process::{Child, Stdio};
-use std::time::Duration;
 
 use common::*;
 use procdeck_engine::{ProcessRecord, Status};
@@ -184,7 +183,7 @@ fn concurrent_starts_stops_and_removes_keep_every_record_straight() {
     for id in &removed {
         assert!(!ws.process_dir(id).exists(), "{id} folder kept");
     }
-    wait_until("every sleep to be gone", Duration::from_secs(5), || {
+    wait_until("every sleep to be gone", PATIENCE, || {
         (0..3).all(|i| processes_exactly(&format!("sleep {}", base + i)).is_empty())
     });
     assert_eq!(ws.raw_index().as_array().unwrap().len(), 15);

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use common::*;
 
-const LINE_WAIT: Duration = Duration::from_secs(10);
+const LINE_WAIT: Duration = PATIENCE;
 
 /// A command that prints `before`, waits for the file `gate` in its folder, then prints `after`.
 fn gated(before: &str, gate: &str, after: &str) -> String {
@@ -77,7 +77,8 @@ fn grep_follow_prints_only_matching_lines_old_and_new() {
     let r = ws.start(&gated(
         "echo 'ERROR one'; echo fine; echo 'ERROR two'",
         "go",
-        "echo still fine; echo 'ERROR three'; printf 'ERR'; sleep 0.2; printf 'OR four'",
+        "echo still fine; echo 'ERROR three'; printf 'ERR'; \
+         while [ ! -e go2 ]; do sleep 0.02; done; printf 'OR four'",
     ));
     wait_until("the first lines", LINE_WAIT, || {
         ws.output(&r.id).contains("two")
@@ -88,6 +89,11 @@ fn grep_follow_prints_only_matching_lines_old_and_new() {
     assert_eq!(lines.next(LINE_WAIT).as_deref(), Some("ERROR two\n"));
     assert_eq!(lines.next(Duration::from_millis(300)), None);
     std::fs::write(ws.path().join("go"), "").unwrap();
+    // The first piece of a line is on disk (and seen by the follower) before the rest is written.
+    wait_until("the first piece of the last line", LINE_WAIT, || {
+        ws.output(&r.id).ends_with("ERROR three\nERR")
+    });
+    std::fs::write(ws.path().join("go2"), "").unwrap();
     assert!(follower
         .wait_timeout(LINE_WAIT)
         .is_some_and(|s| s.success()));
@@ -146,9 +152,7 @@ fn follow_delivers_a_lot_of_output_completely_and_in_order() {
     let mut follower = spawn_cli(&ws, ["output", &r.id, "--follow"]);
     let lines = follower.stdout_lines();
     std::fs::write(ws.path().join("go"), "").unwrap();
-    assert!(follower
-        .wait_timeout(Duration::from_secs(30))
-        .is_some_and(|s| s.success()));
+    assert!(follower.wait_timeout(PATIENCE).is_some_and(|s| s.success()));
     let got = lines.rest(LINE_WAIT);
     assert_eq!(got.len(), 200_000);
     for (i, l) in got.iter().enumerate() {

@@ -2,8 +2,6 @@
 
 mod common;
 
-use std::time::Duration;
-
 use common::*;
 use procdeck_engine::procinfo;
 use procdeck_engine::Status;
@@ -23,7 +21,7 @@ fn start_returns_at_once_and_the_process_outlives_the_cli() {
         alive(pid),
         "main process {pid} is gone after the CLI exited"
     );
-    wait_until("the sleep to run", Duration::from_secs(5), || {
+    wait_until("the sleep to run", PATIENCE, || {
         !processes_exactly(&cmd).is_empty()
     });
     let again = ws.record(&r.id);
@@ -39,7 +37,7 @@ fn start_returns_at_once_and_the_process_outlives_the_cli() {
 }
 
 #[test]
-fn ids_have_the_reference_shape_and_the_start_time() {
+fn ids_have_the_documented_shape_and_the_start_time() {
     let ws = TestWs::new();
     let before = utc_minute();
     let r = ws.start("true");
@@ -90,7 +88,7 @@ fn the_shim_runs_bash_in_a_new_session_as_a_subreaper_with_cwd_and_no_stdin() {
     );
     let shim = ws.shim_ids(&r.id);
     assert_eq!(Some(shim.pid), r.pid);
-    wait_until("the orphaned sleep", Duration::from_secs(5), || {
+    wait_until("the orphaned sleep", PATIENCE, || {
         !processes_exactly(&inner).is_empty()
     });
     let orphan = processes_exactly(&inner)[0];
@@ -116,7 +114,7 @@ fn the_shim_runs_bash_in_a_new_session_as_a_subreaper_with_cwd_and_no_stdin() {
     let cwd = std::fs::read_link(format!("/proc/{}/cwd", shim.pid)).unwrap();
     assert_eq!(cwd, ws.canonical());
 
-    wait_until("the first output", Duration::from_secs(5), || {
+    wait_until("the first output", PATIENCE, || {
         ws.output(&r.id).contains("read=")
     });
     let out = ws.output(&r.id);
@@ -300,14 +298,14 @@ fn a_shim_killed_with_sigkill_leaves_a_lost_record() {
     let _guard = MarkerGuard(m.clone());
     let cmd = format!("sleep {m}");
     let r = ws.start(&cmd);
-    wait_until("the sleep to run", Duration::from_secs(5), || {
+    wait_until("the sleep to run", PATIENCE, || {
         !processes_exactly(&cmd).is_empty()
     });
     let shim = ws.shim_ids(&r.id);
     assert!(procinfo::is_alive(shim.shim_pid, shim.shim_start_time));
     // SAFETY: the shim this test started, verified by its start time just above.
     unsafe { libc::kill(shim.shim_pid as i32, libc::SIGKILL) };
-    wait_until("the shim to die", Duration::from_secs(5), || {
+    wait_until("the shim to die", PATIENCE, || {
         !procinfo::is_alive(shim.shim_pid, shim.shim_start_time)
     });
     let lost = ws.record(&r.id);
@@ -315,11 +313,9 @@ fn a_shim_killed_with_sigkill_leaves_a_lost_record() {
     assert!(lost.stopped_at.is_some());
     assert!(!ws.process_dir(&r.id).join("exit.json").exists());
     // Nobody reads its output or can stop it any more, so the command is ended too.
-    wait_until(
-        "the orphaned command to be ended",
-        Duration::from_secs(5),
-        || processes_exactly(&cmd).is_empty(),
-    );
+    wait_until("the orphaned command to be ended", PATIENCE, || {
+        processes_exactly(&cmd).is_empty()
+    });
     // The lost status is stored, and stays.
     let index = ws.raw_index();
     assert_eq!(index[0]["status"], "lost");

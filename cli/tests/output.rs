@@ -4,7 +4,6 @@
 mod common;
 
 use std::os::unix::fs::MetadataExt;
-use std::time::Duration;
 
 use common::*;
 use procdeck_engine::Status;
@@ -270,7 +269,7 @@ fn reads_while_the_output_rotates_never_return_dropped_bytes() {
         &["--output-cap", "262144", "--grace", "0.3"],
         &format!("while :; do yes {line} | head -c 1999999; sleep 0.01; done"),
     );
-    wait_until("rotation to begin", Duration::from_secs(20), || {
+    wait_until("rotation to begin", PATIENCE, || {
         ws.record(&r.id).dropped_bytes > 0
     });
     for _ in 0..5 {

@@ -7,8 +7,13 @@ use std::time::{Duration, Instant};
 use common::*;
 use procdeck_engine::Status;
 
-/// The tree: a plain background child, a double-forked `setsid` child, and a child that
-/// ignores SIGTERM. Returns the command and the three sleeps' command lines.
+/// A grace period no stop in these tests may wait for: a stop that ends well before half of it
+/// did not wait for it, however loaded the machine.
+const LONG_GRACE: &str = "120";
+const WELL_BEFORE_LONG_GRACE: Duration = Duration::from_secs(60);
+
+/// A tree that escapes a plain group kill: a background child, a double-forked `setsid` child,
+/// and a child that ignores SIGTERM. Returns the command and the three sleeps' command lines.
 fn nasty_tree(m: &str) -> (String, [String; 3]) {
     let base: u64 = m.parse().unwrap();
     let (a, b, c) = (base + 1, base + 2, base + 3);
@@ -26,11 +31,9 @@ fn nasty_tree(m: &str) -> (String, [String; 3]) {
 }
 
 fn wait_for_all(sleeps: &[String]) {
-    wait_until(
-        "every sleep of the tree to run",
-        Duration::from_secs(10),
-        || sleeps.iter().all(|s| processes_exactly(s).len() == 1),
-    );
+    wait_until("every sleep of the tree to run", PATIENCE, || {
+        sleeps.iter().all(|s| processes_exactly(s).len() == 1)
+    });
 }
 
 #[test]
@@ -45,9 +48,7 @@ fn stop_leaves_zero_survivors_of_a_nasty_tree() {
     let main = r.pid.unwrap();
     assert!(alive(main));
 
-    let started = Instant::now();
     let stopped = ws.stop(&r.id, "0.3");
-    let took = started.elapsed();
 
     assert_eq!(stopped.status, Status::Stopped, "{stopped:?}");
     assert!(stopped.stop_requested);
@@ -70,10 +71,6 @@ fn stop_leaves_zero_survivors_of_a_nasty_tree() {
         processes_with_block(&m).is_empty(),
         "something of the tree survived: {:?}",
         processes_with_block(&m)
-    );
-    assert!(
-        took < Duration::from_secs(5),
-        "a stop with a 0.3 s grace took {took:?}"
     );
     let exit = std::fs::read_to_string(ws.process_dir(&r.id).join("exit.json")).unwrap();
     assert!(exit.contains("\"survivors\": []"), "{exit}");
@@ -99,7 +96,6 @@ fn default_grace_is_two_seconds_before_sigkill() {
         took >= Duration::from_millis(1900),
         "stopped after {took:?}: SIGKILL came before the 2 s grace"
     );
-    assert!(took < Duration::from_secs(7), "stop took {took:?}");
     for line in &sleeps {
         assert!(processes_exactly(line).is_empty(), "{line} survived");
     }
@@ -114,12 +110,13 @@ fn grace_is_configurable_at_start_and_at_stop() {
     let stubborn = |n: u64| format!("bash -c \"trap '' TERM; exec sleep {n}\" & wait");
 
     // A long grace given at start is what a plain stop uses...
-    let long = ws.start_with(&["--grace", "30"], &stubborn(base + 1));
-    assert_eq!(long.stop_grace_ms, 30_000);
-    // ...and a short one at start makes a plain stop quick.
-    let short = ws.start_with(&["--grace", "0.2"], &stubborn(base + 2));
-    assert_eq!(short.stop_grace_ms, 200);
-    wait_until("the sleeps", Duration::from_secs(5), || {
+    let long = ws.start_with(&["--grace", LONG_GRACE], &stubborn(base + 1));
+    assert_eq!(long.stop_grace_ms, 120_000);
+    // ...and one of 3 s (not the default 2 s) makes a plain stop take 3 s: a lower bound, which
+    // no load can break, tells it from the default.
+    let short = ws.start_with(&["--grace", "3"], &stubborn(base + 2));
+    assert_eq!(short.stop_grace_ms, 3000);
+    wait_until("the sleeps", PATIENCE, || {
         processes_exactly(&format!("sleep {}", base + 1)).len() == 1
             && processes_exactly(&format!("sleep {}", base + 2)).len() == 1
     });
@@ -130,29 +127,29 @@ fn grace_is_configurable_at_start_and_at_stop() {
     let took = t.elapsed();
     assert_eq!(r.status, Status::Stopped);
     assert!(
-        took >= Duration::from_millis(150) && took < Duration::from_millis(1900),
-        "a 0.2 s grace from start took {took:?}"
+        took >= Duration::from_millis(2900) && took < WELL_BEFORE_LONG_GRACE,
+        "a 3 s grace from start took {took:?}"
     );
 
-    // `stop --grace` overrides the 30 s of the start.
+    // `stop --grace` overrides the long grace of the start.
     let t = Instant::now();
     let r = ws.stop(&long.id, "0.3");
     let took = t.elapsed();
     assert_eq!(r.status, Status::Stopped);
     assert!(
-        took < Duration::from_secs(3),
-        "stop --grace 0.3 took {took:?} (the start's 30 s grace was used?)"
+        took < WELL_BEFORE_LONG_GRACE,
+        "stop --grace 0.3 took {took:?} (the start's grace was used?)"
     );
     assert!(processes_exactly(&format!("sleep {}", base + 1)).is_empty());
 
     // Zero kills at once; the TERM-ignoring process does not delay it.
-    let now = ws.start_with(&["--grace", "30"], &stubborn(base + 3));
-    wait_until("the sleep", Duration::from_secs(5), || {
+    let now = ws.start_with(&["--grace", LONG_GRACE], &stubborn(base + 3));
+    wait_until("the sleep", PATIENCE, || {
         processes_exactly(&format!("sleep {}", base + 3)).len() == 1
     });
     let t = Instant::now();
     assert_eq!(ws.stop(&now.id, "0").status, Status::Stopped);
-    assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
+    assert!(t.elapsed() < WELL_BEFORE_LONG_GRACE, "{:?}", t.elapsed());
     assert!(processes_exactly(&format!("sleep {}", base + 3)).is_empty());
 }
 
@@ -160,16 +157,14 @@ fn grace_is_configurable_at_start_and_at_stop() {
 fn a_process_that_handles_sigterm_can_clean_up_and_its_output_is_kept() {
     let ws = TestWs::new();
     let r = ws.start_with(
-        &["--grace", "5"],
+        &["--grace", LONG_GRACE],
         "trap 'echo cleaning up; exit 0' TERM; echo ready; while :; do sleep 0.05; done",
     );
-    wait_until("ready", Duration::from_secs(5), || {
-        ws.output(&r.id).contains("ready")
-    });
+    wait_until("ready", PATIENCE, || ws.output(&r.id).contains("ready"));
     let t = Instant::now();
-    let stopped = ws.stop(&r.id, "5");
+    let stopped = ws.stop(&r.id, LONG_GRACE);
     assert!(
-        t.elapsed() < Duration::from_secs(3),
+        t.elapsed() < WELL_BEFORE_LONG_GRACE,
         "the process exited on SIGTERM; the stop should not wait for the grace"
     );
     assert_eq!(stopped.status, Status::Stopped);
@@ -264,24 +259,37 @@ fn close_stops_every_running_process_and_keeps_history() {
     let base: u64 = m.parse().unwrap();
     let finished = ws.start("exit 2");
     ws.wait(&finished.id);
-    let a = ws.start_with(&["--grace", "0.3"], &format!("sleep {}", base + 1));
-    let b = ws.start_with(
-        &["--grace", "0.3"],
-        &format!("bash -c \"trap '' TERM; exec sleep {}\" & wait", base + 2),
-    );
+    // Two processes that note SIGTERM in a file and keep running through a long grace.
+    let noting = |name: &str, n: u64| {
+        format!("trap 'touch {name}.term' TERM; echo ready; while :; do sleep {n}; done")
+    };
+    let a = ws.start_with(&["--grace", LONG_GRACE], &noting("a", base + 1));
+    let b = ws.start_with(&["--grace", LONG_GRACE], &noting("b", base + 2));
     let (cmd, sleeps) = nasty_tree(&(base + 4).to_string());
     let c = ws.start_with(&["--grace", "0.3"], &cmd);
     wait_for_all(&sleeps);
-    wait_until("the sleeps", Duration::from_secs(5), || {
-        processes_exactly(&format!("sleep {}", base + 1)).len() == 1
-            && processes_exactly(&format!("sleep {}", base + 2)).len() == 1
+    wait_until("the noting processes to be ready", PATIENCE, || {
+        [&a, &b].iter().all(|r| ws.output(&r.id).contains("ready"))
     });
 
-    let t = Instant::now();
-    let closed: Vec<procdeck_engine::ProcessRecord> =
-        serde_json::from_str(&ws.ok(["--json", "close"])).unwrap();
-    // The stops run side by side: three 0.3 s graces do not add up.
-    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+    let mut close = spawn_cli(&ws, ["--json", "close"]);
+    // The stops run side by side: both get SIGTERM while the other waits out its grace (one
+    // after the other, the second SIGTERM would come only after the first grace).
+    wait_until("SIGTERM to reach both", PATIENCE, || {
+        ["a.term", "b.term"]
+            .iter()
+            .all(|f| ws.path().join(f).exists())
+    });
+    for r in [&a, &b] {
+        assert_eq!(ws.stop(&r.id, "0").status, Status::Stopped);
+    }
+    let status = close
+        .wait_timeout(PATIENCE)
+        .expect("close ends with its processes");
+    let mut text = String::new();
+    std::io::Read::read_to_string(close.child.stdout.as_mut().unwrap(), &mut text).unwrap();
+    assert!(status.success(), "{}", close.stderr_text());
+    let closed: Vec<procdeck_engine::ProcessRecord> = serde_json::from_str(&text).unwrap();
     assert_eq!(
         ids(&closed),
         [a.id.clone(), b.id.clone(), c.id.clone()]
@@ -326,18 +334,18 @@ fn sigterm_reaches_every_process_of_the_tree_before_any_sigkill() {
         catcher("child"),
         catcher("main")
     );
-    let r = ws.start_with(&["--grace", "10"], &cmd);
-    wait_until("every part to be ready", Duration::from_secs(10), || {
+    let r = ws.start_with(&["--grace", LONG_GRACE], &cmd);
+    wait_until("every part to be ready", PATIENCE, || {
         let out = ws.output(&r.id);
         ["orphan ready", "child ready", "main ready"]
             .iter()
             .all(|s| out.contains(s))
     });
     let t = Instant::now();
-    let stopped = ws.stop(&r.id, "10");
+    let stopped = ws.stop(&r.id, LONG_GRACE);
     assert!(
-        t.elapsed() < Duration::from_secs(5),
-        "everything exits on SIGTERM; the stop must not wait for the 10 s grace ({:?})",
+        t.elapsed() < WELL_BEFORE_LONG_GRACE,
+        "everything exits on SIGTERM; the stop must not wait for the grace ({:?})",
         t.elapsed()
     );
     assert_eq!(stopped.status, Status::Stopped);
@@ -354,9 +362,7 @@ fn a_main_process_that_ignores_sigterm_is_killed_and_the_stop_is_still_stopped()
         &["--grace", "0.3"],
         "trap '' TERM; echo ready; while :; do sleep 0.05; done",
     );
-    wait_until("ready", Duration::from_secs(5), || {
-        ws.output(&r.id).contains("ready")
-    });
+    wait_until("ready", PATIENCE, || ws.output(&r.id).contains("ready"));
     let pid = r.pid.unwrap();
     let stopped = ws.stop(&r.id, "0.3");
     assert_eq!(
@@ -375,15 +381,15 @@ fn a_second_stop_during_the_grace_period_can_shorten_it() {
     let m = unique_marker();
     let _guard = MarkerGuard(m.clone());
     let r = ws.start_with(
-        &["--grace", "30"],
+        &["--grace", LONG_GRACE],
         &format!("bash -c \"trap '' TERM; exec sleep {m}\" & wait"),
     );
-    wait_until("the sleep", Duration::from_secs(5), || {
+    wait_until("the sleep", PATIENCE, || {
         processes_exactly(&format!("sleep {m}")).len() == 1
     });
-    // A slow stop in the background (30 s grace)...
+    // A slow stop in the background (the long grace)...
     let mut slow = spawn_cli(&ws, ["--json", "stop", r.id.as_str()]);
-    wait_until("the stop to begin", Duration::from_secs(5), || {
+    wait_until("the stop to begin", PATIENCE, || {
         ws.record(&r.id).stopping_since.is_some()
     });
     let table = ws.ok(["list"]);
@@ -391,12 +397,11 @@ fn a_second_stop_during_the_grace_period_can_shorten_it() {
     // ...and an impatient one.
     let t = Instant::now();
     let fast = ws.stop(&r.id, "0");
-    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+    assert!(t.elapsed() < WELL_BEFORE_LONG_GRACE, "{:?}", t.elapsed());
     assert_eq!(fast.status, Status::Stopped);
     assert!(processes_exactly(&format!("sleep {m}")).is_empty());
     assert!(
-        slow.wait_timeout(Duration::from_secs(5))
-            .is_some_and(|s| s.success()),
+        slow.wait_timeout(PATIENCE).is_some_and(|s| s.success()),
         "the first stop must end with the process"
     );
 }
@@ -417,7 +422,7 @@ fn a_tree_that_keeps_forking_during_the_grace_period_is_still_ended() {
         c = base + 3
     );
     let r = ws.start_with(&["--grace", "0.5"], &cmd);
-    wait_until("the sleeps to pile up", Duration::from_secs(10), || {
+    wait_until("the sleeps to pile up", PATIENCE, || {
         processes_exactly(&format!("sleep {}", base + 2)).len() >= 5
     });
     let stopped = ws.stop(&r.id, "0.5");

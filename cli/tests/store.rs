@@ -263,10 +263,12 @@ fn a_missing_index_is_reported_and_rebuilt_from_the_folders() {
 #[test]
 fn a_record_marked_running_takes_the_exit_code_the_shim_recorded() {
     let ws = TestWs::new();
-    let r = ws.start("sleep 0.3; exit 7");
-    // Nobody looks while it ends: only the shim's exit.json knows.
+    // It ends only after `start` has returned, however slow the machine: then nobody looks
+    // while it ends, and only the shim's exit.json knows.
+    let r = ws.start("while [ ! -e go ]; do sleep 0.02; done; exit 7");
+    std::fs::write(ws.path().join("go"), "").unwrap();
     let exit = ws.process_dir(&r.id).join("exit.json");
-    wait_until("exit.json", Duration::from_secs(10), || exit.exists());
+    wait_until("exit.json", PATIENCE, || exit.exists());
     assert_eq!(ws.raw_index()[0]["status"], "running");
     let rec = ws.record(&r.id);
     assert_eq!((rec.status, rec.exit_code), (Status::Error, Some(7)));
@@ -292,9 +294,7 @@ fn a_pid_is_not_trusted_without_its_start_time() {
     let base: u64 = m.parse().unwrap();
     let cmd = format!("sleep {base}");
     let r = ws.start(&cmd);
-    wait_until("the sleep", Duration::from_secs(5), || {
-        processes_exactly(&cmd).len() == 1
-    });
+    wait_until("the sleep", PATIENCE, || processes_exactly(&cmd).len() == 1);
     let shim = ws.shim_ids(&r.id);
 
     // A decoy of this test stands for an unrelated process that got the recorded pids.
@@ -350,10 +350,10 @@ fn a_wrong_shim_start_time_means_lost_and_the_shim_is_not_signalled() {
     // its own and recorded an exit nobody asked for. (The command itself, verified by its own
     // start time, is ended as a lost record's command is.)
     let exit_path = ws.process_dir(&r.id).join("exit.json");
-    wait_until("the command to be ended", Duration::from_secs(5), || {
+    wait_until("the command to be ended", PATIENCE, || {
         processes_exactly(&cmd).is_empty()
     });
-    wait_until("the shim to settle", Duration::from_secs(5), || {
+    wait_until("the shim to settle", PATIENCE, || {
         exit_path.exists() || procinfo::is_alive(shim.shim_pid, shim.shim_start_time)
     });
     std::thread::sleep(Duration::from_millis(100));

@@ -1,4 +1,4 @@
-//! Process ids: `proc_<UTC YYYY-MM-DDTHHMM>_<6 hex>`, as the reference makes them. Every id that
+//! Process ids: `proc_<UTC YYYY-MM-DDTHHMM>_<6 hex>`, which sort by start minute. Every id that
 //! comes in from outside is checked against that exact shape before it is used, so an id can
 //! never name a path outside its process folder.
 

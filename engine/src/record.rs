@@ -1,4 +1,4 @@
-//! The process record, in the reference's shape (camelCase keys) with Procdeck's additions.
+//! The process record as `index.json` stores it and `--json` prints it (camelCase keys).
 
 use std::collections::BTreeMap;
 

@@ -305,7 +305,7 @@ impl Workspace {
         Ok(())
     }
 
-    /// The seed's cleanup when a workspace is closed: stops every running process, keeping history.
+    /// Closing a workspace: stops every running process side by side, keeping the history.
     pub fn close(&self) -> Result<Vec<ProcessRecord>> {
         let running: Vec<String> = self
             .list()?
@@ -343,7 +343,7 @@ impl Workspace {
         OutputSource::open(id, &self.store.unlinked_process_dir(id)?)
     }
 
-    /// The reference's `readOutput`: full, head, tail or grep, with `max_bytes`.
+    /// Reads the output: full, head, tail or grep, with `max_bytes`.
     pub fn read(&self, id: &str, req: &ReadRequest) -> Result<ReadResult> {
         let src = self.source(id)?;
         output::read(&src, req)

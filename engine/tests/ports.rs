@@ -8,18 +8,37 @@ use std::time::Duration;
 use procdeck_engine::ports::{listening_ports, who_listens_on};
 
 /// Binds a listening socket on `argv[1]` (port 0) and prints its port, or `SKIP <reason>` when
-/// the address cannot be bound here (no IPv6, say).
+/// this machine has no such address family or address (no IPv6, say); any other error fails.
 const LISTENER: &str = r#"
-import socket, sys, time
+import errno, socket, sys, time
 family = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
 try:
     s = socket.socket(family)
     s.bind((sys.argv[1], 0))
     s.listen()
 except OSError as e:
+    if e.errno not in (errno.EAFNOSUPPORT, errno.EADDRNOTAVAIL):
+        raise
     print("SKIP", e, flush=True)
     time.sleep(30)
     sys.exit()
+print(s.getsockname()[1], flush=True)
+time.sleep(30)
+"#;
+
+/// Binds a TCP socket to a port the kernel picks, on every address (IPv6 and IPv4 when the
+/// machine has IPv6), without listening, and prints the port. Without `SO_REUSEADDR` or
+/// `SO_REUSEPORT` the bound socket keeps every other socket of this network namespace off that
+/// port, so nothing can be listening on it while this process lives.
+const PORT_HOLDER: &str = r#"
+import socket, time
+try:
+    s = socket.socket(socket.AF_INET6)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    s.bind(("::", 0))
+except OSError:
+    s = socket.socket(socket.AF_INET)
+    s.bind(("0.0.0.0", 0))
 print(s.getsockname()[1], flush=True)
 time.sleep(30)
 "#;
@@ -57,15 +76,16 @@ fn start(cmd: &mut Command) -> (Kid, String) {
         let _ = tx.send(line);
     });
     let line = rx
-        .recv_timeout(Duration::from_secs(20))
+        .recv_timeout(Duration::from_secs(60))
         .expect("the listener printed its port");
     (kid, line.trim().to_owned())
 }
 
+/// A listener on `host`, or None (said loudly on stderr) when this machine cannot bind it.
 fn python_listener(host: &str) -> (Kid, Option<u16>) {
     let (kid, line) = start(Command::new("python3").arg("-c").arg(LISTENER).arg(host));
-    if line.starts_with("SKIP") {
-        eprintln!("skipping {host}: {line}");
+    if let Some(reason) = line.strip_prefix("SKIP") {
+        eprintln!("SKIPPED: no listener on {host} here:{reason}");
         return (kid, None);
     }
     let port = line
@@ -163,11 +183,12 @@ fn who_listens_on_names_the_test_listener() {
 
 #[test]
 fn who_listens_on_a_free_port_is_nobody() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("bind")
-        .port();
-    // The listener is closed again; the port is free unless something raced us to it.
+    // A port merely closed again could be taken by anything before the lookup; a port held by a
+    // bound, non-listening socket cannot be listened on by anyone while the holder lives.
+    let (_holder, line) = start(Command::new("python3").arg("-c").arg(PORT_HOLDER));
+    let port: u16 = line
+        .parse()
+        .unwrap_or_else(|_| panic!("a port, got {line:?}"));
     assert_eq!(who_listens_on(port), None);
 }
 

@@ -14,6 +14,7 @@ import type { OutputFrame } from './bindings/OutputFrame';
 import type { ProcessEvent } from './bindings/ProcessEvent';
 import type { ProcessRecord } from './bindings/ProcessRecord';
 import type { WorkspaceInfo } from './bindings/WorkspaceInfo';
+import { PORT_REFRESH_MS } from './lib/ports';
 import { record } from './test/records';
 
 const WS: WorkspaceInfo = { id: 'ws_1', path: '/home/dev/shop', name: 'shop', missing: false, running: 1, total: 2 };
@@ -95,9 +96,16 @@ async function printLine(i: number) {
 }
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Waits for what must happen far longer than it takes on an idle machine: a loaded one never fails by timing. */
+const PATIENCE = { timeout: 30_000, interval: 10 };
+/** Per test: a loaded machine may take seconds just to import and compile the app. */
+const TEST_TIMEOUT = 120_000;
 let component: ReturnType<typeof mount> | null = null;
 
 beforeAll(() => {
+  // The app's periodic timers (the ports poll, the clock) fire only when a test advances them,
+  // so what a test counts does not depend on how long the machine takes to get there.
+  vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
   // What jsdom lacks.
   globalThis.ResizeObserver ??= class {
     observe() {}
@@ -129,6 +137,7 @@ beforeAll(() => {
 afterAll(() => {
   if (component) unmount(component);
   clearMocks();
+  vi.useRealTimers();
   vi.restoreAllMocks();
 });
 
@@ -138,7 +147,7 @@ describe('App against a process already printing', () => {
     component = mount(App, { target: document.body });
     flushSync();
 
-    await vi.waitFor(() => expect(document.querySelector('[data-testid="process-row"]')).not.toBeNull(), { timeout: 3000 });
+    await vi.waitFor(() => expect(document.querySelector('[data-testid="process-row"]')).not.toBeNull(), PATIENCE);
     // The list left its loading state.
     expect(document.querySelectorAll('.skel').length).toBe(0);
     const rows = [...document.querySelectorAll<HTMLElement>('[data-testid="process-row"]')];
@@ -146,15 +155,18 @@ describe('App against a process already printing', () => {
       [ticker.id, 'running'],
       [old.id, 'error'],
     ]);
-    await vi.waitFor(() => expect(calls.follow_output).toBe(1), { timeout: 3000 });
-    await vi.waitFor(() => expect(document.querySelectorAll('[data-testid="log-line"]').length).toBeGreaterThan(0));
+    await vi.waitFor(() => expect(calls.follow_output).toBe(1), PATIENCE);
+    await vi.waitFor(() => expect(document.querySelectorAll('[data-testid="log-line"]').length).toBeGreaterThan(0), PATIENCE);
 
     for (let i = 1; i <= 60; i++) {
       await printLine(i);
       if (i % 10 === 0) await wait(20);
     }
-    await wait(100);
-    flushSync();
+    const liveText = () => document.querySelector('[data-testid="live-view"]')?.textContent ?? '';
+    await vi.waitFor(() => {
+      flushSync();
+      expect(liveText()).toContain('560 lines loaded');
+    }, PATIENCE);
 
     expect(calls.list_workspaces).toBe(1);
     expect(calls.list_processes).toBe(1);
@@ -162,7 +174,7 @@ describe('App against a process already printing', () => {
     expect(calls.follow_output).toBe(1);
     expect(calls.recent_commands).toBe(1);
     expect(calls.suggestions).toBe(1);
-    // Asked once for the running row and once for the failed one; the 3 s timer has not fired.
+    // Asked once for the running row and once for the failed one; the poll's timer has not fired.
     expect(calls.listening_ports).toBe(1);
     expect(calls.port_conflict).toBe(1);
     expect(calls.read_output ?? 0).toBe(0);
@@ -171,19 +183,23 @@ describe('App against a process already printing', () => {
 
     // The streamed lines are there, and the row shows its port and the failed one its conflict.
     // (jsdom has no layout: the virtual list shows its first rows, the count shows the rest.)
-    const text = document.querySelector('[data-testid="live-view"]')?.textContent ?? '';
-    expect(text).toContain('560 lines loaded');
+    const text = liveText();
     expect(text).toContain('ok line 301 ERR');
     expect(text).not.toContain('\x1b[');
     expect(document.querySelector('[data-testid="port-link"]')?.textContent).toBe(':3000');
     expect(document.querySelector('[data-testid="port-conflict"]')?.textContent).toContain('Port 3000 is already in use by pid 99 (node other.js)');
     expect(document.querySelector('[data-testid="suggestion"]')?.getAttribute('data-name')).toBe('dev');
-  });
+
+    // The poll's timer asks again for the running row only.
+    vi.advanceTimersByTime(PORT_REFRESH_MS);
+    await vi.waitFor(() => expect(calls.listening_ports).toBe(2), PATIENCE);
+    expect(calls.port_conflict).toBe(1);
+  }, TEST_TIMEOUT);
 
   it('reads the tail once and greps once (after typing), whatever streams meanwhile', async () => {
     const click = (id: string) => document.querySelector<HTMLElement>(`[data-testid="${id}"]`)!.click();
     click('tab-tail');
-    await vi.waitFor(() => expect(document.querySelector('[data-testid="read-line"]')).not.toBeNull());
+    await vi.waitFor(() => expect(document.querySelector('[data-testid="read-line"]')).not.toBeNull(), PATIENCE);
     for (let i = 61; i <= 80; i++) await printLine(i);
     await wait(50);
     expect(calls.read_output).toBe(1);
@@ -193,20 +209,20 @@ describe('App against a process already printing', () => {
     const input = document.querySelector<HTMLInputElement>('[data-testid="grep-input"]')!;
     input.value = 'ok';
     input.dispatchEvent(new Event('input', { bubbles: true }));
-    await vi.waitFor(() => expect(document.querySelector('[data-testid="grep-line"]')).not.toBeNull(), { timeout: 2000 });
+    await vi.waitFor(() => expect(document.querySelector('[data-testid="grep-line"]')).not.toBeNull(), PATIENCE);
     for (let i = 81; i <= 100; i++) await printLine(i);
     await wait(400); // past the debounce
     expect(calls.grep_output).toBe(1);
     expect(document.querySelector('[data-testid="grep-count"]')?.textContent).toBe('1');
     expect(calls.lines_before).toBe(1);
     expect(calls.list_processes).toBe(1);
-  });
+  }, TEST_TIMEOUT);
 
   it('selects the process a clicked notification is about', async () => {
     const selected = () => document.querySelector<HTMLElement>('[data-testid="process-row"][aria-selected="true"]')?.dataset.processId;
     expect(selected()).toBe(ticker.id);
     await emit('procdeck://reveal', { workspaceId: WS.id, id: old.id });
-    await vi.waitFor(() => expect(selected()).toBe(old.id), { timeout: 2000 });
+    await vi.waitFor(() => expect(selected()).toBe(old.id), PATIENCE);
     expect(calls.list_processes).toBe(1);
-  });
+  }, TEST_TIMEOUT);
 });

@@ -16,6 +16,11 @@ use procdeck_engine::{ProcessRecord, Settings, Status};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_procdeck");
 
+/// How long a test waits for something that must happen: far beyond what it takes on an idle
+/// machine, so that a loaded one (parallel builds on two cores) never fails a test by timing.
+/// A test that passes waits only as long as the thing takes.
+pub const PATIENCE: Duration = Duration::from_secs(60);
+
 /// Engine settings for a test that uses the engine API directly: the shim is the real
 /// `procdeck` binary (the test executable is not one).
 pub fn settings() -> Settings {
@@ -171,7 +176,8 @@ impl TestWs {
     }
 
     pub fn wait(&self, id: &str) -> ProcessRecord {
-        serde_json::from_str(&self.ok(["--json", "wait", id, "--timeout", "30"]))
+        let timeout = PATIENCE.as_secs().to_string();
+        serde_json::from_str(&self.ok(["--json", "wait", id, "--timeout", &timeout]))
             .expect("wait json")
     }
 
@@ -573,19 +579,28 @@ pub struct TmpfsMount {
 }
 
 impl TmpfsMount {
-    /// Mounts a small tmpfs with `options` (e.g. "ro" or "rw"); None where mounting is refused.
+    /// Mounts a small tmpfs with `options` (e.g. "ro" or "rw"). None, said on stderr, only where
+    /// this environment refuses mounting (not privileged); any other failure fails the test.
     pub fn new(options: &str) -> Option<TmpfsMount> {
         let dir = tempfile::Builder::new()
             .prefix("procdeck-mnt-")
             .tempdir()
-            .ok()?;
-        let status = Command::new("mount")
+            .expect("temp dir for a mount point");
+        let out = Command::new("mount")
             .args(["-t", "tmpfs", "-o", &format!("{options},size=4m"), "tmpfs"])
             .arg(dir.path())
-            .stderr(Stdio::null())
-            .status()
-            .ok()?;
-        status.success().then_some(TmpfsMount { dir })
+            .output()
+            .expect("run mount (util-linux)");
+        if out.status.success() {
+            return Some(TmpfsMount { dir });
+        }
+        let why = String::from_utf8_lossy(&out.stderr).trim().to_owned();
+        let refused = ["permission denied", "not permitted", "must be superuser"]
+            .iter()
+            .any(|s| why.to_lowercase().contains(s));
+        assert!(refused, "mount -t tmpfs failed: {why}");
+        eprintln!("SKIPPED: mounting a tmpfs is refused here ({why})");
+        None
     }
 
     pub fn path(&self) -> &Path {

@@ -20,7 +20,7 @@ pub use meta::{OutputMeta, OUTPUT_FILE, OUTPUT_META_FILE};
 pub use source::{copy_to, OutputSource};
 pub use utf8::Utf8Carry;
 
-/// What `read` returns, in the reference's shape plus the offsets a viewer needs.
+/// What `read` returns: the text, whether it was cut, the sizes, and the offsets a viewer needs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "camelCase")]
