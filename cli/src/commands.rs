@@ -2,16 +2,15 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
-use std::time::Duration;
 
 use procdeck_engine::follow::{FollowChunk, FollowControl};
+use procdeck_engine::output::{LineFilter, LineMatcher, Utf8Carry};
 use procdeck_engine::{
-    Error, ReadMethod, ReadRequest, Settings, StartRequest, StopRequest, Workspace,
+    shell, Error, ReadMethod, ReadRequest, Settings, StartRequest, StopRequest, Workspace,
 };
 use serde_json::json;
 
 use crate::args::{Cli, Command, OutputArgs, StartArgs};
-use crate::linefilter::LineFilter;
 use crate::print;
 
 /// Errors of the CLI itself; engine errors pass through with their own messages.
@@ -19,8 +18,6 @@ use crate::print;
 pub enum CliError {
     #[error(transparent)]
     Engine(#[from] Error),
-    #[error("{0}")]
-    Usage(String),
     #[error("cannot read the current folder: {0}")]
     CurrentDir(io::Error),
     #[error("writing to standard output: {0}")]
@@ -38,7 +35,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     };
     let (ws, report) = Workspace::open(&folder, Settings::default())?;
     for warning in report.warnings {
-        eprintln!("procdeck: warning: {warning}");
+        eprintln!("{}", print::error_line(&format!("warning: {warning}")));
     }
     let json = cli.json;
     let code = match cli.command {
@@ -53,12 +50,13 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             ExitCode::SUCCESS
         }
         Command::Stop { id, grace } => {
-            let grace = grace.map(secs).transpose()?;
+            let id = ws.resolve(&id)?;
             let record = ws.stop(&id, StopRequest { grace })?;
             print::record(&record, json)?;
             ExitCode::SUCCESS
         }
         Command::Rm { id } => {
+            let id = ws.resolve(&id)?;
             ws.remove(&id)?;
             if json {
                 print::json(&json!({ "id": id, "removed": true }))?;
@@ -69,7 +67,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Output(args) => output(&ws, args, json)?,
         Command::Wait { id, timeout } => {
-            let timeout = timeout.map(secs).transpose()?;
+            let id = ws.resolve(&id)?;
             let record = ws.wait(&id, timeout)?;
             print::record(&record, json)?;
             ExitCode::SUCCESS
@@ -85,17 +83,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }
     };
     for warning in ws.take_warnings() {
-        eprintln!("procdeck: warning: {warning}");
+        eprintln!("{}", print::error_line(&format!("warning: {warning}")));
     }
     Ok(code)
-}
-
-fn secs(value: f64) -> Result<Duration> {
-    Duration::try_from_secs_f64(value).map_err(|_| {
-        CliError::Usage(format!(
-            "{value} is not a number of seconds (expected 0 or more)"
-        ))
-    })
 }
 
 fn start(ws: &Workspace, args: StartArgs, json: bool) -> Result<ExitCode> {
@@ -104,7 +94,7 @@ fn start(ws: &Workspace, args: StartArgs, json: bool) -> Result<ExitCode> {
         [line] => line.clone(),
         words => words
             .iter()
-            .map(|w| shell_quote(w))
+            .map(|w| shell::quote(w))
             .collect::<Vec<_>>()
             .join(" "),
     };
@@ -119,27 +109,15 @@ fn start(ws: &Workspace, args: StartArgs, json: bool) -> Result<ExitCode> {
         command,
         title: args.title,
         env,
-        stop_grace: args.grace.map(secs).transpose()?,
+        stop_grace: args.grace,
         output_cap_bytes: args.output_cap,
     })?;
     print::record(&record, json)?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// Quotes a word for bash unless it is made only of characters bash leaves alone.
-fn shell_quote(word: &str) -> String {
-    let plain = !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
-    if plain {
-        word.to_owned()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
-}
-
-fn output(ws: &Workspace, args: OutputArgs, json: bool) -> Result<ExitCode> {
+fn output(ws: &Workspace, mut args: OutputArgs, json: bool) -> Result<ExitCode> {
+    args.id = ws.resolve(&args.id)?;
     let mut req = ReadRequest::new(ReadMethod::Full);
     req.max_bytes = args.max_bytes;
     if let Some(n) = args.head {
@@ -179,39 +157,24 @@ fn output(ws: &Workspace, args: OutputArgs, json: bool) -> Result<ExitCode> {
 
 /// Prints the tail (or nothing, or everything) first, then new output until the process ends.
 fn follow(ws: &Workspace, args: &OutputArgs, req: &ReadRequest, json: bool) -> Result<ExitCode> {
-    let filter = match &req.pattern {
-        Some(p) => Some(LineFilter::new(p)?),
-        None => None,
-    };
-    let from = match req.method {
-        ReadMethod::Tail => {
-            let lines = req.lines.unwrap_or(10) as usize;
-            ws.lines_before(&args.id, None, lines, usize::MAX)?
-                .start_offset
-        }
-        _ => {
-            let record = ws.get(&args.id)?;
-            let window = req
-                .max_bytes
-                .map_or(0, |m| record.output_size_bytes.saturating_sub(m));
-            window.max(record.dropped_bytes)
-        }
+    let from = ws.follow_start(&args.id, req)?;
+    let mut format = match &req.pattern {
+        _ if json => Format::Json(JsonChunks::default()),
+        Some(p) => Format::Grep(LineFilter::new(LineMatcher::new(p)?, from)),
+        None => Format::Raw,
     };
     let cancel = AtomicBool::new(false);
     let mut out = io::BufWriter::with_capacity(STDOUT_BUFFER, io::stdout().lock());
-    let mut lines = filter;
-    let mut failed: Option<io::Error> = None;
+    let mut failed: Option<CliError> = None;
     let mut write = |chunk: FollowChunk<'_>| -> FollowControl {
-        let result = if json {
-            let text = String::from_utf8_lossy(chunk.bytes);
-            let line = json!({ "offset": chunk.offset, "skipped": chunk.skipped, "content": text });
-            writeln!(out, "{line}")
-        } else if let Some(lines) = lines.as_mut() {
-            lines.push(chunk.bytes, &mut out)
-        } else {
-            out.write_all(chunk.bytes)
+        let result = match &mut format {
+            Format::Raw => out.write_all(chunk.bytes).map_err(CliError::Stdout),
+            Format::Grep(lines) => lines
+                .push(chunk.bytes, chunk.skipped, &mut out)
+                .map_err(CliError::Stdout),
+            Format::Json(chunks) => chunks.push(&chunk, &mut out),
         };
-        match result.and_then(|()| out.flush()) {
+        match result.and_then(|()| out.flush().map_err(CliError::Stdout)) {
             Ok(()) => FollowControl::Continue,
             Err(e) => {
                 failed = Some(e);
@@ -220,21 +183,75 @@ fn follow(ws: &Workspace, args: &OutputArgs, req: &ReadRequest, json: bool) -> R
         }
     };
     let end = ws.follow(&args.id, Some(from), &cancel, &mut write)?;
-    if let Some(e) = failed {
+    let finished = match failed {
+        Some(e) => Err(e),
+        None => match &mut format {
+            Format::Raw => Ok(()),
+            Format::Grep(lines) => lines.finish(&mut out).map_err(CliError::Stdout),
+            Format::Json(chunks) => chunks.finish(end.offset, &mut out),
+        },
+    };
+    let finished = finished.and_then(|()| match end.record {
+        Some(record) if json => print::json_line(&mut out, &json!({ "end": record })),
+        _ => Ok(()),
+    });
+    match finished.and_then(|()| out.flush().map_err(CliError::Stdout)) {
         // The reader went away (a closed pipe, `| head`): not an error of ours.
-        if e.kind() == io::ErrorKind::BrokenPipe {
-            return Ok(ExitCode::SUCCESS);
+        Err(CliError::Stdout(e)) if e.kind() == io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+        Err(e) => Err(e),
+        Ok(()) => Ok(ExitCode::SUCCESS),
+    }
+}
+
+/// How followed output is written.
+enum Format {
+    /// As its bytes.
+    Raw,
+    /// Only the matching lines, as `output --grep` writes them.
+    Grep(LineFilter),
+    /// One JSON value a piece, with its offset.
+    Json(JsonChunks),
+}
+
+/// Followed output as JSON values `{offset, skipped, content}`, one a line. Pieces end where
+/// reads ended, so a character may be split between two: the decoder holds the start of one
+/// until the rest comes, and `offset` is that of the first byte decoded into `content`.
+#[derive(Default)]
+struct JsonChunks {
+    carry: Utf8Carry,
+}
+
+impl JsonChunks {
+    fn push(&mut self, chunk: &FollowChunk<'_>, out: &mut dyn Write) -> Result<()> {
+        if chunk.skipped > 0 && self.carry.pending() > 0 {
+            // The rest of that character was dropped with the skipped bytes.
+            let at = chunk.offset - chunk.skipped - self.carry.pending() as u64;
+            let content = self.carry.finish();
+            print::json_line(
+                out,
+                &json!({ "offset": at, "skipped": 0, "content": content }),
+            )?;
         }
-        return Err(CliError::Stdout(e));
-    }
-    if let (Some(lines), false) = (lines.as_mut(), json) {
-        let mut out = io::stdout().lock();
-        lines.finish(&mut out).map_err(CliError::Stdout)?;
-    }
-    if json {
-        if let Some(record) = end.record {
-            print::json(&json!({ "end": record }))?;
+        let offset = chunk.offset - self.carry.pending() as u64;
+        let content = self.carry.push(chunk.bytes);
+        if content.is_empty() && chunk.skipped == 0 {
+            return Ok(());
         }
+        let value = json!({ "offset": offset, "skipped": chunk.skipped, "content": content });
+        print::json_line(out, &value)
     }
-    Ok(ExitCode::SUCCESS)
+
+    /// The output ended at `end`: bytes of an unfinished character are shown as one
+    /// replacement character.
+    fn finish(&mut self, end: u64, out: &mut dyn Write) -> Result<()> {
+        let offset = end - self.carry.pending() as u64;
+        let content = self.carry.finish();
+        if content.is_empty() {
+            return Ok(());
+        }
+        print::json_line(
+            out,
+            &json!({ "offset": offset, "skipped": 0, "content": content }),
+        )
+    }
 }
