@@ -41,12 +41,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     let code = match cli.command {
         Command::Start(args) => start(&ws, args, json)?,
         Command::List => {
-            let records = ws.list()?;
-            if json {
-                print::json(&records)?;
-            } else {
-                print::table(&records)?;
-            }
+            print::records(&ws.list()?, json)?;
             ExitCode::SUCCESS
         }
         Command::Stop { id, grace } => {
@@ -73,12 +68,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             ExitCode::SUCCESS
         }
         Command::Close => {
-            let records = ws.close()?;
-            if json {
-                print::json(&records)?;
-            } else {
-                print::table(&records)?;
-            }
+            print::records(&ws.close()?, json)?;
             ExitCode::SUCCESS
         }
     };
@@ -116,8 +106,8 @@ fn start(ws: &Workspace, args: StartArgs, json: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn output(ws: &Workspace, mut args: OutputArgs, json: bool) -> Result<ExitCode> {
-    args.id = ws.resolve(&args.id)?;
+fn output(ws: &Workspace, args: OutputArgs, json: bool) -> Result<ExitCode> {
+    let id = ws.resolve(&args.id)?;
     let mut req = ReadRequest::new(ReadMethod::Full);
     req.max_bytes = args.max_bytes;
     if let Some(n) = args.head {
@@ -131,22 +121,22 @@ fn output(ws: &Workspace, mut args: OutputArgs, json: bool) -> Result<ExitCode> 
         req.pattern = Some(pattern.clone());
     }
     if args.follow {
-        return follow(ws, &args, &req, json);
+        return follow(ws, &id, &req, json);
     }
     // Stdout is line-buffered: a write per line would cost a system call per line of a 1 GiB
     // grep. Everything is flushed once at the end (and on error by the drop).
     let mut out = io::BufWriter::with_capacity(STDOUT_BUFFER, io::stdout().lock());
     match (req.method, json) {
-        (_, true) => print::json(&ws.read(&args.id, &req)?)?,
+        (_, true) => print::json(&ws.read(&id, &req)?)?,
         (ReadMethod::Full, false) => {
-            ws.copy_output(&args.id, req.max_bytes, &mut out)?;
+            ws.copy_output(&id, req.max_bytes, &mut out)?;
         }
         (ReadMethod::Grep, false) => {
             let pattern = req.pattern.as_deref().unwrap_or_default();
-            ws.grep_to(&args.id, pattern, req.max_bytes, &mut out)?;
+            ws.grep_to(&id, pattern, req.max_bytes, &mut out)?;
         }
         (_, false) => {
-            let result = ws.read(&args.id, &req)?;
+            let result = ws.read(&id, &req)?;
             out.write_all(result.content.as_bytes())
                 .map_err(CliError::Stdout)?;
         }
@@ -156,8 +146,8 @@ fn output(ws: &Workspace, mut args: OutputArgs, json: bool) -> Result<ExitCode> 
 }
 
 /// Prints the tail (or nothing, or everything) first, then new output until the process ends.
-fn follow(ws: &Workspace, args: &OutputArgs, req: &ReadRequest, json: bool) -> Result<ExitCode> {
-    let from = ws.follow_start(&args.id, req)?;
+fn follow(ws: &Workspace, id: &str, req: &ReadRequest, json: bool) -> Result<ExitCode> {
+    let from = ws.follow_start(id, req)?;
     let mut format = match &req.pattern {
         _ if json => Format::Json(JsonChunks::default()),
         Some(p) => Format::Grep(LineFilter::new(LineMatcher::new(p)?, from)),
@@ -182,7 +172,7 @@ fn follow(ws: &Workspace, args: &OutputArgs, req: &ReadRequest, json: bool) -> R
             }
         }
     };
-    let end = ws.follow(&args.id, Some(from), &cancel, &mut write)?;
+    let end = ws.follow(id, Some(from), &cancel, &mut write)?;
     let finished = match failed {
         Some(e) => Err(e),
         None => match &mut format {

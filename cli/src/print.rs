@@ -110,7 +110,15 @@ pub fn record(record: &ProcessRecord, as_json: bool) -> Result<(), CliError> {
     }
 }
 
-pub fn table(records: &[ProcessRecord]) -> Result<(), CliError> {
+pub fn records(records: &[ProcessRecord], as_json: bool) -> Result<(), CliError> {
+    if as_json {
+        json(records)
+    } else {
+        table(records)
+    }
+}
+
+fn table(records: &[ProcessRecord]) -> Result<(), CliError> {
     if records.is_empty() {
         return line("no processes");
     }

@@ -43,29 +43,19 @@ pub fn resolve(records: &[ProcessRecord], name: &str) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::Status;
 
+    /// A record as `index.json` holds it, with only the fields it cannot do without.
     fn record(id: &str, title: &str) -> ProcessRecord {
-        ProcessRecord {
-            id: id.into(),
-            workspace_id: "ws_1".into(),
-            title: title.into(),
-            command: "true".into(),
-            cwd: "/tmp".into(),
-            status: Status::Stopped,
-            pid: None,
-            started_at: "2026-11-30T12:00:00Z".into(),
-            stopped_at: None,
-            exit_code: None,
-            signal: None,
-            output_size_bytes: 0,
-            dropped_bytes: 0,
-            stop_requested: false,
-            stopping_since: None,
-            env: Default::default(),
-            stop_grace_ms: 2000,
-            supervisor: None,
-        }
+        serde_json::from_value(serde_json::json!({
+            "id": id,
+            "workspaceId": "ws_1",
+            "title": title,
+            "command": "true",
+            "cwd": "/tmp",
+            "status": "stopped",
+            "startedAt": "2026-11-30T12:00:00Z",
+        }))
+        .expect("a record")
     }
 
     const A: &str = "proc_2026-11-30T1200_aaaaaa";

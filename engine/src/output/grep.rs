@@ -555,16 +555,19 @@ mod tests {
         check(b"\n\n", "^$");
     }
 
-    #[test]
-    fn random_texts_match_model() {
-        // A small xorshift generator: deterministic, no extra dependency.
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
+    /// A small xorshift generator: deterministic, no extra dependency.
+    fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+        move || {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
             state
-        };
+        }
+    }
+
+    #[test]
+    fn random_texts_match_model() {
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d);
         let alphabet: [&[u8]; 8] = [
             b"a",
             b"b",
@@ -782,13 +785,7 @@ mod tests {
 
     #[test]
     fn line_filter_in_pieces_matches_grep_to() {
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
         let alphabet: [&[u8]; 7] = [
             b"a",
             b"b",
