@@ -149,22 +149,22 @@ fn output(ws: &Workspace, args: OutputArgs, json: bool) -> Result<ExitCode> {
 fn follow(ws: &Workspace, id: &str, req: &ReadRequest, json: bool) -> Result<ExitCode> {
     let from = ws.follow_start(id, req)?;
     let mut format = match &req.pattern {
-        _ if json => Format::Json(JsonChunks::default()),
         Some(p) => Format::Grep(LineFilter::new(LineMatcher::new(p)?, from)),
+        None if json => Format::Json(JsonChunks::default()),
         None => Format::Raw,
     };
     let cancel = AtomicBool::new(false);
     let mut out = io::BufWriter::with_capacity(STDOUT_BUFFER, io::stdout().lock());
-    let mut failed: Option<CliError> = None;
+    let mut failed: Option<io::Error> = None;
     let mut write = |chunk: FollowChunk<'_>| -> FollowControl {
         let result = match &mut format {
-            Format::Raw => out.write_all(chunk.bytes).map_err(CliError::Stdout),
-            Format::Grep(lines) => lines
-                .push(chunk.bytes, chunk.skipped, &mut out)
-                .map_err(CliError::Stdout),
+            Format::Raw => out.write_all(chunk.bytes),
+            Format::Grep(lines) => lines.push(chunk.bytes, chunk.skipped, &mut |at, line| {
+                write_line(&mut out, at, line, json)
+            }),
             Format::Json(chunks) => chunks.push(&chunk, &mut out),
         };
-        match result.and_then(|()| out.flush().map_err(CliError::Stdout)) {
+        match result.and_then(|()| out.flush()) {
             Ok(()) => FollowControl::Continue,
             Err(e) => {
                 failed = Some(e);
@@ -177,7 +177,9 @@ fn follow(ws: &Workspace, id: &str, req: &ReadRequest, json: bool) -> Result<Exi
         Some(e) => Err(e),
         None => match &mut format {
             Format::Raw => Ok(()),
-            Format::Grep(lines) => lines.finish(&mut out).map_err(CliError::Stdout),
+            Format::Grep(lines) => {
+                lines.finish(&mut |at, line| write_line(&mut out, at, line, json))
+            }
             Format::Json(chunks) => chunks.finish(end.offset, &mut out),
         },
     };
@@ -185,11 +187,11 @@ fn follow(ws: &Workspace, id: &str, req: &ReadRequest, json: bool) -> Result<Exi
         Some(record) if json => print::json_line(&mut out, &json!({ "end": record })),
         _ => Ok(()),
     });
-    match finished.and_then(|()| out.flush().map_err(CliError::Stdout)) {
-        // The reader went away (a closed pipe, `| head`): not an error of ours.
-        Err(CliError::Stdout(e)) if e.kind() == io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
-        Err(e) => Err(e),
+    match finished.and_then(|()| out.flush()) {
         Ok(()) => Ok(ExitCode::SUCCESS),
+        // The reader went away (a closed pipe, `| head`): not an error of ours.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+        Err(e) => Err(CliError::Stdout(e)),
     }
 }
 
@@ -197,10 +199,21 @@ fn follow(ws: &Workspace, id: &str, req: &ReadRequest, json: bool) -> Result<Exi
 enum Format {
     /// As its bytes.
     Raw,
-    /// Only the matching lines, as `output --grep` writes them.
+    /// Only the matching lines: as `output --grep` writes them, or as JSON values (see
+    /// [`write_line`]).
     Grep(LineFilter),
     /// One JSON value a piece, with its offset.
     Json(JsonChunks),
+}
+
+/// A matching line followed by `\n`: as its bytes, or as the JSON value `{offset, content}`.
+fn write_line(out: &mut dyn Write, offset: u64, line: &[u8], json: bool) -> io::Result<()> {
+    if !json {
+        out.write_all(line)?;
+        return out.write_all(b"\n");
+    }
+    let content = format!("{}\n", String::from_utf8_lossy(line));
+    print::json_line(out, &json!({ "offset": offset, "content": content }))
 }
 
 /// Followed output as JSON values `{offset, skipped, content}`, one a line. Pieces end where
@@ -212,36 +225,33 @@ struct JsonChunks {
 }
 
 impl JsonChunks {
-    fn push(&mut self, chunk: &FollowChunk<'_>, out: &mut dyn Write) -> Result<()> {
+    fn push(&mut self, chunk: &FollowChunk<'_>, out: &mut dyn Write) -> io::Result<()> {
         if chunk.skipped > 0 && self.carry.pending() > 0 {
             // The rest of that character was dropped with the skipped bytes.
             let at = chunk.offset - chunk.skipped - self.carry.pending() as u64;
-            let content = self.carry.finish();
-            print::json_line(
-                out,
-                &json!({ "offset": at, "skipped": 0, "content": content }),
-            )?;
+            Self::write(out, at, 0, &self.carry.finish())?;
         }
         let offset = chunk.offset - self.carry.pending() as u64;
         let content = self.carry.push(chunk.bytes);
         if content.is_empty() && chunk.skipped == 0 {
             return Ok(());
         }
-        let value = json!({ "offset": offset, "skipped": chunk.skipped, "content": content });
-        print::json_line(out, &value)
+        Self::write(out, offset, chunk.skipped, &content)
     }
 
     /// The output ended at `end`: bytes of an unfinished character are shown as one
     /// replacement character.
-    fn finish(&mut self, end: u64, out: &mut dyn Write) -> Result<()> {
+    fn finish(&mut self, end: u64, out: &mut dyn Write) -> io::Result<()> {
         let offset = end - self.carry.pending() as u64;
         let content = self.carry.finish();
         if content.is_empty() {
             return Ok(());
         }
-        print::json_line(
-            out,
-            &json!({ "offset": offset, "skipped": 0, "content": content }),
-        )
+        Self::write(out, offset, 0, &content)
+    }
+
+    fn write(out: &mut dyn Write, offset: u64, skipped: u64, content: &str) -> io::Result<()> {
+        let value = json!({ "offset": offset, "skipped": skipped, "content": content });
+        print::json_line(out, &value)
     }
 }

@@ -71,29 +71,18 @@ fn safe_json(text: String) -> String {
     out
 }
 
-fn to_json<T: serde::Serialize + ?Sized>(value: &T, pretty: bool) -> Result<String, CliError> {
-    let text = if pretty {
-        serde_json::to_string_pretty(value)
-    } else {
-        serde_json::to_string(value)
-    };
-    text.map(safe_json)
-        .map_err(|e| CliError::Stdout(io::Error::other(e)))
-}
-
 pub fn json<T: serde::Serialize + ?Sized>(value: &T) -> Result<(), CliError> {
-    let text = to_json(value, true)?;
+    let text = serde_json::to_string_pretty(value)
+        .map(safe_json)
+        .map_err(|e| CliError::Stdout(io::Error::other(e)))?;
     let mut out = io::stdout().lock();
     writeln!(out, "{text}").map_err(CliError::Stdout)
 }
 
 /// One value as one line of JSON, for streams of values.
-pub fn json_line<T: serde::Serialize + ?Sized>(
-    out: &mut dyn Write,
-    value: &T,
-) -> Result<(), CliError> {
-    let text = to_json(value, false)?;
-    writeln!(out, "{text}").map_err(CliError::Stdout)
+pub fn json_line<T: serde::Serialize + ?Sized>(out: &mut dyn Write, value: &T) -> io::Result<()> {
+    let text = serde_json::to_string(value).map_err(io::Error::other)?;
+    writeln!(out, "{}", safe_json(text))
 }
 
 /// A line of text for people.
@@ -212,7 +201,7 @@ mod tests {
     #[test]
     fn json_stays_the_same_value_without_hidden_characters() {
         let title = "\u{1b}]0;owned\u{7}\u{7f}\u{9b}2J\u{202e}x\n";
-        let text = to_json(&serde_json::json!({ "title": title }), true).unwrap();
+        let text = safe_json(serde_json::json!({ "title": title }).to_string());
         assert!(!text.chars().any(|c| c != '\n' && is_hidden(c)), "{text:?}");
         let back: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(back["title"], title);

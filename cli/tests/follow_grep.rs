@@ -108,3 +108,34 @@ fn follow_starts_where_the_same_read_starts() {
         }
     }
 }
+
+#[test]
+fn json_grep_follow_gives_each_matching_line_with_its_offset() {
+    let ws = TestWs::new();
+    let r = ws.start("printf 'one\\r\\ntwo\\nthr\\303\\251e\\nfour\\nfive'");
+    ws.wait(&r.id);
+    let file = std::fs::read(ws.process_dir(&r.id).join("output.log")).expect("output.log");
+    for pattern in ["e$", "^t", "o", "\\r$"] {
+        let out = ws.ok(["--json", "output", &r.id, "--grep", pattern, "--follow"]);
+        let values: Vec<serde_json::Value> = out
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect();
+        let (end, lines) = values.split_last().expect("values");
+        assert_eq!(end["end"]["id"], r.id.as_str());
+        let mut joined = String::new();
+        for l in lines {
+            let offset = l["offset"].as_u64().expect("offset") as usize;
+            let content = l["content"].as_str().expect("content");
+            // A line and the `\n` that ends it; the last line has none in the file.
+            let line = content.strip_suffix('\n').expect("a line");
+            assert!(file[offset..].starts_with(line.as_bytes()), "{l}");
+            joined.push_str(content);
+        }
+        assert_eq!(
+            joined,
+            ws.ok(["output", &r.id, "--grep", pattern]),
+            "{pattern:?}"
+        );
+    }
+}

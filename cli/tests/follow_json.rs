@@ -49,7 +49,11 @@ fn a_character_split_between_two_reads_is_decoded_whole() {
     let mut follower = spawn_cli(&ws, ["--json", "output", &r.id, "--follow"]);
     let lines = follower.stdout_lines();
     let first = lines.next(LINE_WAIT).expect("the bytes already written");
-    assert_eq!(values(std::slice::from_ref(&first))[0]["content"], "caf", "{first}");
+    assert_eq!(
+        values(std::slice::from_ref(&first))[0]["content"],
+        "caf",
+        "{first}"
+    );
     std::fs::write(ws.path().join("go"), "").unwrap();
     let status = follower.wait_timeout(LINE_WAIT).expect("follow ends");
     assert!(status.success(), "{}", follower.stderr_text());

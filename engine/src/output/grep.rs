@@ -343,41 +343,47 @@ pub fn grep_to(
     Ok(count)
 }
 
-/// The matching lines of output that arrives in pieces (followed output), found and written as
-/// [`grep_to`] finds and writes them in the file: the same lines, long lines cut at the same
-/// places, each written as it is followed by `\n`.
+/// The matching lines of output that arrives in pieces (followed output), found as
+/// [`grep_to`] finds them in the file: the same lines, long lines cut at the same places.
 #[derive(Debug)]
 pub struct LineFilter {
     matcher: LineMatcher,
     /// The start of a line whose `\n` has not come yet.
     pending: Vec<u8>,
+    /// The logical offset of the next byte to come.
+    offset: u64,
     /// Continuation bytes that may still be skipped: reading started mid-output, or after a gap,
     /// so the first line may begin inside a character, and starts after it, as in `grep_to`.
     skip_left: usize,
-    /// `pending` continues a line cut at the cap, and whether that line was written.
+    /// `pending` continues a line cut at the cap, and whether that line was reported.
     continued: bool,
-    continued_written: bool,
+    continued_reported: bool,
 }
 
+/// Called with each matching line (without its `\n`) and its logical offset.
+pub type OnLine<'a> = dyn FnMut(u64, &[u8]) -> io::Result<()> + 'a;
+
 impl LineFilter {
-    /// A filter for output given from offset `from` on.
+    /// A filter for output given from logical offset `from` on.
     pub fn new(matcher: LineMatcher, from: u64) -> LineFilter {
         LineFilter {
             matcher,
             pending: Vec::new(),
+            offset: from,
             skip_left: if from > 0 { MAX_SKIP } else { 0 },
             continued: false,
-            continued_written: false,
+            continued_reported: false,
         }
     }
 
     /// Feeds the next piece of output; `skipped` bytes before it were lost (to the output cap),
     /// which ends the line being carried unsearched, as `grep_to` does when rotation overtakes it.
-    pub fn push(&mut self, bytes: &[u8], skipped: u64, out: &mut dyn Write) -> io::Result<()> {
+    pub fn push(&mut self, bytes: &[u8], skipped: u64, on_line: &mut OnLine<'_>) -> io::Result<()> {
         if skipped > 0 {
             self.pending.clear();
+            self.offset += skipped;
             self.continued = false;
-            self.continued_written = false;
+            self.continued_reported = false;
             self.skip_left = MAX_SKIP;
         }
         let mut rest = bytes;
@@ -385,6 +391,7 @@ impl LineFilter {
             match rest.first() {
                 Some(&b) if is_continuation(b) => {
                     rest = &rest[1..];
+                    self.offset += 1;
                     self.skip_left -= 1;
                 }
                 Some(_) => self.skip_left = 0,
@@ -394,39 +401,45 @@ impl LineFilter {
         while !rest.is_empty() {
             let room = LINE_CAP - self.pending.len();
             let window = &rest[..rest.len().min(room)];
-            if let Some(nl) = memchr(b'\n', window) {
-                self.pending.extend_from_slice(&rest[..nl]);
-                self.emit(false, out)?;
-                rest = &rest[nl + 1..];
-            } else if rest.len() >= room {
-                self.pending.extend_from_slice(window);
-                self.emit(true, out)?;
-                rest = &rest[room..];
+            let (taken, line_ended) = match memchr(b'\n', window) {
+                Some(nl) => (nl, true),
+                None if rest.len() >= room => (room, false),
+                None => {
+                    self.pending.extend_from_slice(rest);
+                    self.offset += rest.len() as u64;
+                    break;
+                }
+            };
+            self.pending.extend_from_slice(&rest[..taken]);
+            self.offset += taken as u64;
+            self.emit(!line_ended, on_line)?;
+            if line_ended {
+                self.offset += 1;
+                rest = &rest[taken + 1..];
             } else {
-                self.pending.extend_from_slice(rest);
-                break;
+                rest = &rest[taken..];
             }
         }
         Ok(())
     }
 
     /// The output ended: a last line without its `\n` is matched as it is.
-    pub fn finish(&mut self, out: &mut dyn Write) -> io::Result<()> {
+    pub fn finish(&mut self, on_line: &mut OnLine<'_>) -> io::Result<()> {
         if self.pending.is_empty() {
             return Ok(());
         }
-        self.emit(false, out)
+        self.emit(false, on_line)
     }
 
-    fn emit(&mut self, cut: bool, out: &mut dyn Write) -> io::Result<()> {
-        let already = self.continued && self.continued_written;
-        let written = !already && self.matcher.is_match(&self.pending);
-        if written {
-            out.write_all(&self.pending)?;
-            out.write_all(b"\n")?;
+    /// Matches `pending`, which ends at `offset`; `cut` when the line goes on past it.
+    fn emit(&mut self, cut: bool, on_line: &mut OnLine<'_>) -> io::Result<()> {
+        let already = self.continued && self.continued_reported;
+        let reported = !already && self.matcher.is_match(&self.pending);
+        if reported {
+            on_line(self.offset - self.pending.len() as u64, &self.pending)?;
         }
         self.continued = cut;
-        self.continued_written = cut && (already || written);
+        self.continued_reported = cut && (already || reported);
         self.pending.clear();
         Ok(())
     }
@@ -763,16 +776,23 @@ mod tests {
     fn filtered(text: &[u8], pattern: &str, from: usize, sizes: &[usize]) -> Vec<u8> {
         let mut filter = LineFilter::new(LineMatcher::new(pattern).unwrap(), from as u64);
         let mut out = Vec::new();
+        let mut write = |offset: u64, line: &[u8]| {
+            // Each line is reported at its own offset.
+            assert!(text[offset as usize..].starts_with(line));
+            out.extend_from_slice(line);
+            out.push(b'\n');
+            Ok(())
+        };
         let mut rest = &text[from..];
         for &size in sizes.iter().cycle() {
             if rest.is_empty() {
                 break;
             }
             let (piece, tail) = rest.split_at(size.min(rest.len()));
-            filter.push(piece, 0, &mut out).unwrap();
+            filter.push(piece, 0, &mut write).unwrap();
             rest = tail;
         }
-        filter.finish(&mut out).unwrap();
+        filter.finish(&mut write).unwrap();
         out
     }
 
@@ -854,12 +874,16 @@ mod tests {
     #[test]
     fn a_gap_drops_the_line_being_carried() {
         let mut filter = LineFilter::new(LineMatcher::new("^ab").unwrap(), 0);
-        let mut out = Vec::new();
-        filter.push(b"ab1\nab", 0, &mut out).unwrap();
+        let mut found = Vec::new();
+        let mut note = |offset: u64, line: &[u8]| {
+            found.push((offset, line.to_vec()));
+            Ok(())
+        };
+        filter.push(b"ab1\nab", 0, &mut note).unwrap();
         // The rest of that line was lost; the next one starts mid-character.
-        filter.push(b"\xa9ab2\nx", 3, &mut out).unwrap();
-        filter.finish(&mut out).unwrap();
-        assert_eq!(out, b"ab1\nab2\n");
+        filter.push(b"\xa9ab2\nx", 3, &mut note).unwrap();
+        filter.finish(&mut note).unwrap();
+        assert_eq!(found, vec![(0, b"ab1".to_vec()), (10, b"ab2".to_vec())]);
     }
 
     #[test]
