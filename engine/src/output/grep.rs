@@ -142,13 +142,15 @@ fn search(
         // `buf[0]` starts a line (or the next part of a cut one), and only that first line can
         // reach the cap: what follows it came in the last block.
         let (complete, cut) = match memchr(b'\n', &buf[no_newline..]).map(|i| no_newline + i) {
-            Some(first) if first < LINE_CAP => match eof {
-                true => (buf.len(), false),
-                false => (
-                    first + memrchr(b'\n', &buf[first..]).unwrap_or(0) + 1,
-                    false,
-                ),
-            },
+            Some(first) if first < LINE_CAP => {
+                // At the end, the rest is the last line, whether or not it has its newline.
+                let last = if eof {
+                    buf.len()
+                } else {
+                    first + memrchr(b'\n', &buf[first..]).unwrap_or(0) + 1
+                };
+                (last, false)
+            }
             _ if buf.len() >= LINE_CAP => (LINE_CAP, true),
             _ if eof => (buf.len(), false),
             _ => {
