@@ -1,4 +1,5 @@
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -25,22 +26,28 @@ pub enum Command {
     List,
     /// Stop a process and its whole tree: SIGTERM, then SIGKILL after the grace period.
     Stop {
+        /// The process: its id, a unique start of its id, or its exact title.
         id: String,
-        /// Seconds between SIGTERM and SIGKILL for this stop (default: the process's own).
-        #[arg(long, value_name = "SECS")]
-        grace: Option<f64>,
+        /// Seconds between SIGTERM and SIGKILL for this stop (default: the process's own; at
+        /// most a day).
+        #[arg(long, value_name = "SECS", value_parser = grace)]
+        grace: Option<Duration>,
     },
     /// Stop a process, then delete its record and output.
     #[command(alias = "remove")]
-    Rm { id: String },
+    Rm {
+        /// The process: its id, a unique start of its id, or its exact title.
+        id: String,
+    },
     /// Print a process's output: all of it, its first or last lines, or the lines matching a regex.
     Output(OutputArgs),
     /// Wait until a process has ended, then print its record.
     Wait {
+        /// The process: its id, a unique start of its id, or its exact title.
         id: String,
-        /// Give up after SECS seconds, with an error.
-        #[arg(long, value_name = "SECS")]
-        timeout: Option<f64>,
+        /// Give up after SECS seconds, with an error (at most a year).
+        #[arg(long, value_name = "SECS", value_parser = timeout)]
+        timeout: Option<Duration>,
     },
     /// Stop every running process of the workspace (what closing it in the app does).
     Close,
@@ -54,9 +61,9 @@ pub struct StartArgs {
     /// An environment variable for the process (repeatable).
     #[arg(long = "env", short = 'e', value_name = "K=V")]
     pub env: Vec<String>,
-    /// Seconds between SIGTERM and SIGKILL when the process is stopped.
-    #[arg(long, value_name = "SECS")]
-    pub grace: Option<f64>,
+    /// Seconds between SIGTERM and SIGKILL when the process is stopped (at most a day).
+    #[arg(long, value_name = "SECS", value_parser = grace)]
+    pub grace: Option<Duration>,
     /// Output kept for this process, in bytes; older output is dropped beyond it.
     #[arg(long, value_name = "BYTES")]
     pub output_cap: Option<u64>,
@@ -67,6 +74,7 @@ pub struct StartArgs {
 
 #[derive(Debug, Args)]
 pub struct OutputArgs {
+    /// The process: its id, a unique start of its id, or its exact title.
     pub id: String,
     /// The first N lines.
     #[arg(long, value_name = "N", conflicts_with_all = ["tail", "grep"])]
@@ -83,4 +91,50 @@ pub struct OutputArgs {
     /// Keep printing new output until the process ends.
     #[arg(long, short = 'f', conflicts_with = "head")]
     pub follow: bool,
+}
+
+/// The longest grace period between SIGTERM and SIGKILL.
+const MAX_GRACE: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The longest `wait --timeout`; waiting without one has no limit.
+const MAX_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+
+fn grace(text: &str) -> Result<Duration, String> {
+    seconds(text, MAX_GRACE)
+}
+
+fn timeout(text: &str) -> Result<Duration, String> {
+    seconds(text, MAX_TIMEOUT)
+}
+
+/// A number of seconds from 0 to `max`: NaN, infinities, negative and larger values are
+/// refused here, before any deadline is computed from them.
+fn seconds(text: &str, max: Duration) -> Result<Duration, String> {
+    let expected = || format!("expected a number of seconds from 0 to {}", max.as_secs());
+    let value: f64 = text.trim().parse().map_err(|_| expected())?;
+    if !(0.0..=max.as_secs_f64()).contains(&value) {
+        return Err(expected());
+    }
+    Duration::try_from_secs_f64(value).map_err(|_| expected())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_are_bounded() {
+        assert_eq!(grace("1.5"), Ok(Duration::from_millis(1500)));
+        assert_eq!(grace("0"), Ok(Duration::ZERO));
+        assert_eq!(grace("86400"), Ok(MAX_GRACE));
+        assert_eq!(timeout("31536000"), Ok(MAX_TIMEOUT));
+        for bad in [
+            "86400.5", "1e19", "NaN", "nan", "inf", "-inf", "-1", "-0.5", "", "x", "1s",
+        ] {
+            assert!(grace(bad).is_err(), "{bad}");
+        }
+        for bad in ["31536001", "1e19", "NaN", "inf", "-1"] {
+            assert!(timeout(bad).is_err(), "{bad}");
+        }
+    }
 }

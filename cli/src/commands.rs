@@ -2,16 +2,15 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
-use std::time::Duration;
 
 use procdeck_engine::follow::{FollowChunk, FollowControl};
+use procdeck_engine::output::{LineFilter, LineMatcher, Utf8Carry};
 use procdeck_engine::{
-    Error, ReadMethod, ReadRequest, Settings, StartRequest, StopRequest, Workspace,
+    shell, Error, ReadMethod, ReadRequest, Settings, StartRequest, StopRequest, Workspace,
 };
 use serde_json::json;
 
 use crate::args::{Cli, Command, OutputArgs, StartArgs};
-use crate::linefilter::LineFilter;
 use crate::print;
 
 /// Errors of the CLI itself; engine errors pass through with their own messages.
@@ -19,8 +18,6 @@ use crate::print;
 pub enum CliError {
     #[error(transparent)]
     Engine(#[from] Error),
-    #[error("{0}")]
-    Usage(String),
     #[error("cannot read the current folder: {0}")]
     CurrentDir(io::Error),
     #[error("writing to standard output: {0}")]
@@ -38,27 +35,23 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     };
     let (ws, report) = Workspace::open(&folder, Settings::default())?;
     for warning in report.warnings {
-        eprintln!("procdeck: warning: {warning}");
+        eprintln!("{}", print::error_line(&format!("warning: {warning}")));
     }
     let json = cli.json;
     let code = match cli.command {
         Command::Start(args) => start(&ws, args, json)?,
         Command::List => {
-            let records = ws.list()?;
-            if json {
-                print::json(&records)?;
-            } else {
-                print::table(&records)?;
-            }
+            print::records(&ws.list()?, json)?;
             ExitCode::SUCCESS
         }
         Command::Stop { id, grace } => {
-            let grace = grace.map(secs).transpose()?;
+            let id = ws.resolve(&id)?;
             let record = ws.stop(&id, StopRequest { grace })?;
             print::record(&record, json)?;
             ExitCode::SUCCESS
         }
         Command::Rm { id } => {
+            let id = ws.resolve(&id)?;
             ws.remove(&id)?;
             if json {
                 print::json(&json!({ "id": id, "removed": true }))?;
@@ -69,33 +62,20 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Output(args) => output(&ws, args, json)?,
         Command::Wait { id, timeout } => {
-            let timeout = timeout.map(secs).transpose()?;
+            let id = ws.resolve(&id)?;
             let record = ws.wait(&id, timeout)?;
             print::record(&record, json)?;
             ExitCode::SUCCESS
         }
         Command::Close => {
-            let records = ws.close()?;
-            if json {
-                print::json(&records)?;
-            } else {
-                print::table(&records)?;
-            }
+            print::records(&ws.close()?, json)?;
             ExitCode::SUCCESS
         }
     };
     for warning in ws.take_warnings() {
-        eprintln!("procdeck: warning: {warning}");
+        eprintln!("{}", print::error_line(&format!("warning: {warning}")));
     }
     Ok(code)
-}
-
-fn secs(value: f64) -> Result<Duration> {
-    Duration::try_from_secs_f64(value).map_err(|_| {
-        CliError::Usage(format!(
-            "{value} is not a number of seconds (expected 0 or more)"
-        ))
-    })
 }
 
 fn start(ws: &Workspace, args: StartArgs, json: bool) -> Result<ExitCode> {
@@ -104,7 +84,7 @@ fn start(ws: &Workspace, args: StartArgs, json: bool) -> Result<ExitCode> {
         [line] => line.clone(),
         words => words
             .iter()
-            .map(|w| shell_quote(w))
+            .map(|w| shell::quote(w))
             .collect::<Vec<_>>()
             .join(" "),
     };
@@ -119,27 +99,15 @@ fn start(ws: &Workspace, args: StartArgs, json: bool) -> Result<ExitCode> {
         command,
         title: args.title,
         env,
-        stop_grace: args.grace.map(secs).transpose()?,
+        stop_grace: args.grace,
         output_cap_bytes: args.output_cap,
     })?;
     print::record(&record, json)?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// Quotes a word for bash unless it is made only of characters bash leaves alone.
-fn shell_quote(word: &str) -> String {
-    let plain = !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
-    if plain {
-        word.to_owned()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
-}
-
 fn output(ws: &Workspace, args: OutputArgs, json: bool) -> Result<ExitCode> {
+    let id = ws.resolve(&args.id)?;
     let mut req = ReadRequest::new(ReadMethod::Full);
     req.max_bytes = args.max_bytes;
     if let Some(n) = args.head {
@@ -153,22 +121,22 @@ fn output(ws: &Workspace, args: OutputArgs, json: bool) -> Result<ExitCode> {
         req.pattern = Some(pattern.clone());
     }
     if args.follow {
-        return follow(ws, &args, &req, json);
+        return follow(ws, &id, &req, json);
     }
     // Stdout is line-buffered: a write per line would cost a system call per line of a 1 GiB
     // grep. Everything is flushed once at the end (and on error by the drop).
     let mut out = io::BufWriter::with_capacity(STDOUT_BUFFER, io::stdout().lock());
     match (req.method, json) {
-        (_, true) => print::json(&ws.read(&args.id, &req)?)?,
+        (_, true) => print::json(&ws.read(&id, &req)?)?,
         (ReadMethod::Full, false) => {
-            ws.copy_output(&args.id, req.max_bytes, &mut out)?;
+            ws.copy_output(&id, req.max_bytes, &mut out)?;
         }
         (ReadMethod::Grep, false) => {
             let pattern = req.pattern.as_deref().unwrap_or_default();
-            ws.grep_to(&args.id, pattern, req.max_bytes, &mut out)?;
+            ws.grep_to(&id, pattern, req.max_bytes, &mut out)?;
         }
         (_, false) => {
-            let result = ws.read(&args.id, &req)?;
+            let result = ws.read(&id, &req)?;
             out.write_all(result.content.as_bytes())
                 .map_err(CliError::Stdout)?;
         }
@@ -178,38 +146,23 @@ fn output(ws: &Workspace, args: OutputArgs, json: bool) -> Result<ExitCode> {
 }
 
 /// Prints the tail (or nothing, or everything) first, then new output until the process ends.
-fn follow(ws: &Workspace, args: &OutputArgs, req: &ReadRequest, json: bool) -> Result<ExitCode> {
-    let filter = match &req.pattern {
-        Some(p) => Some(LineFilter::new(p)?),
-        None => None,
-    };
-    let from = match req.method {
-        ReadMethod::Tail => {
-            let lines = req.lines.unwrap_or(10) as usize;
-            ws.lines_before(&args.id, None, lines, usize::MAX)?
-                .start_offset
-        }
-        _ => {
-            let record = ws.get(&args.id)?;
-            let window = req
-                .max_bytes
-                .map_or(0, |m| record.output_size_bytes.saturating_sub(m));
-            window.max(record.dropped_bytes)
-        }
+fn follow(ws: &Workspace, id: &str, req: &ReadRequest, json: bool) -> Result<ExitCode> {
+    let from = ws.follow_start(id, req)?;
+    let mut format = match &req.pattern {
+        Some(p) => Format::Grep(LineFilter::new(LineMatcher::new(p)?, from)),
+        None if json => Format::Json(JsonChunks::default()),
+        None => Format::Raw,
     };
     let cancel = AtomicBool::new(false);
     let mut out = io::BufWriter::with_capacity(STDOUT_BUFFER, io::stdout().lock());
-    let mut lines = filter;
     let mut failed: Option<io::Error> = None;
     let mut write = |chunk: FollowChunk<'_>| -> FollowControl {
-        let result = if json {
-            let text = String::from_utf8_lossy(chunk.bytes);
-            let line = json!({ "offset": chunk.offset, "skipped": chunk.skipped, "content": text });
-            writeln!(out, "{line}")
-        } else if let Some(lines) = lines.as_mut() {
-            lines.push(chunk.bytes, &mut out)
-        } else {
-            out.write_all(chunk.bytes)
+        let result = match &mut format {
+            Format::Raw => out.write_all(chunk.bytes),
+            Format::Grep(lines) => lines.push(chunk.bytes, chunk.skipped, &mut |at, line| {
+                write_line(&mut out, at, line, json)
+            }),
+            Format::Json(chunks) => chunks.push(&chunk, &mut out),
         };
         match result.and_then(|()| out.flush()) {
             Ok(()) => FollowControl::Continue,
@@ -219,22 +172,86 @@ fn follow(ws: &Workspace, args: &OutputArgs, req: &ReadRequest, json: bool) -> R
             }
         }
     };
-    let end = ws.follow(&args.id, Some(from), &cancel, &mut write)?;
-    if let Some(e) = failed {
+    let end = ws.follow(id, Some(from), &cancel, &mut write)?;
+    let finished = match failed {
+        Some(e) => Err(e),
+        None => match &mut format {
+            Format::Raw => Ok(()),
+            Format::Grep(lines) => {
+                lines.finish(&mut |at, line| write_line(&mut out, at, line, json))
+            }
+            Format::Json(chunks) => chunks.finish(end.offset, &mut out),
+        },
+    };
+    let finished = finished.and_then(|()| match end.record {
+        Some(record) if json => print::json_line(&mut out, &json!({ "end": record })),
+        _ => Ok(()),
+    });
+    match finished.and_then(|()| out.flush()) {
+        Ok(()) => Ok(ExitCode::SUCCESS),
         // The reader went away (a closed pipe, `| head`): not an error of ours.
-        if e.kind() == io::ErrorKind::BrokenPipe {
-            return Ok(ExitCode::SUCCESS);
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+        Err(e) => Err(CliError::Stdout(e)),
+    }
+}
+
+/// How followed output is written.
+enum Format {
+    /// As its bytes.
+    Raw,
+    /// Only the matching lines: as `output --grep` writes them, or as JSON values (see
+    /// [`write_line`]).
+    Grep(LineFilter),
+    /// One JSON value a piece, with its offset.
+    Json(JsonChunks),
+}
+
+/// A matching line followed by `\n`: as its bytes, or as the JSON value `{offset, content}`.
+fn write_line(out: &mut dyn Write, offset: u64, line: &[u8], json: bool) -> io::Result<()> {
+    if !json {
+        out.write_all(line)?;
+        return out.write_all(b"\n");
+    }
+    let content = format!("{}\n", String::from_utf8_lossy(line));
+    print::json_line(out, &json!({ "offset": offset, "content": content }))
+}
+
+/// Followed output as JSON values `{offset, skipped, content}`, one a line. Pieces end where
+/// reads ended, so a character may be split between two: the decoder holds the start of one
+/// until the rest comes, and `offset` is that of the first byte decoded into `content`.
+#[derive(Default)]
+struct JsonChunks {
+    carry: Utf8Carry,
+}
+
+impl JsonChunks {
+    fn push(&mut self, chunk: &FollowChunk<'_>, out: &mut dyn Write) -> io::Result<()> {
+        if chunk.skipped > 0 && self.carry.pending() > 0 {
+            // The rest of that character was dropped with the skipped bytes.
+            let at = chunk.offset - chunk.skipped - self.carry.pending() as u64;
+            Self::write(out, at, 0, &self.carry.finish())?;
         }
-        return Err(CliError::Stdout(e));
-    }
-    if let (Some(lines), false) = (lines.as_mut(), json) {
-        let mut out = io::stdout().lock();
-        lines.finish(&mut out).map_err(CliError::Stdout)?;
-    }
-    if json {
-        if let Some(record) = end.record {
-            print::json(&json!({ "end": record }))?;
+        let offset = chunk.offset - self.carry.pending() as u64;
+        let content = self.carry.push(chunk.bytes);
+        if content.is_empty() && chunk.skipped == 0 {
+            return Ok(());
         }
+        Self::write(out, offset, chunk.skipped, &content)
     }
-    Ok(ExitCode::SUCCESS)
+
+    /// The output ended at `end`: bytes of an unfinished character are shown as one
+    /// replacement character.
+    fn finish(&mut self, end: u64, out: &mut dyn Write) -> io::Result<()> {
+        let offset = end - self.carry.pending() as u64;
+        let content = self.carry.finish();
+        if content.is_empty() {
+            return Ok(());
+        }
+        Self::write(out, offset, 0, &content)
+    }
+
+    fn write(out: &mut dyn Write, offset: u64, skipped: u64, content: &str) -> io::Result<()> {
+        let value = json!({ "offset": offset, "skipped": skipped, "content": content });
+        print::json_line(out, &value)
+    }
 }

@@ -2,7 +2,6 @@
 
 mod args;
 mod commands;
-mod linefilter;
 mod print;
 
 use std::process::ExitCode;
@@ -20,14 +19,14 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(e) => {
-            eprintln!("procdeck: {}", one_line(&e.to_string()));
+            eprintln!("{}", print::error_line(&one_line(&e.to_string())));
             return ExitCode::from(2);
         }
     };
     match commands::run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("procdeck: {e}");
+            eprintln!("{}", print::error_line(&e.to_string()));
             ExitCode::FAILURE
         }
     }

@@ -59,8 +59,12 @@ fn malformed_ids_are_rejected_by_every_command() {
             vec!["wait", bad],
             vec!["--json", "rm", bad],
         ] {
+            // Not an id, nor the start of one or a title here.
             let err = ws.fails(&args);
-            assert!(err.contains("malformed process id"), "{args:?}: {err:?}");
+            assert!(
+                err.contains("no process with id, start of an id or title"),
+                "{args:?}: {err:?}"
+            );
             assert!(err.contains("proc_YYYY-MM-DDTHHMM_xxxxxx"), "{err}");
         }
     }

@@ -15,6 +15,13 @@ pub enum Error {
         "malformed process id {0:?}: expected proc_YYYY-MM-DDTHHMM_xxxxxx (6 lowercase hex digits)"
     )]
     MalformedId(String),
+    #[error("no process with id, start of an id or title {0:?} in this workspace (ids look like proc_YYYY-MM-DDTHHMM_xxxxxx)")]
+    NoMatch(String),
+    #[error("{name:?} names {} processes: {}; give one of these ids", candidates.len(), candidates.join(", "))]
+    Ambiguous {
+        name: String,
+        candidates: Vec<String>,
+    },
     #[error("the command is empty")]
     EmptyCommand,
     #[error("grep needs a pattern")]
@@ -76,6 +83,8 @@ impl Error {
         match self {
             Error::NotFound(_) => "notFound",
             Error::MalformedId(_) => "malformedId",
+            Error::NoMatch(_) => "noMatch",
+            Error::Ambiguous { .. } => "ambiguous",
             Error::EmptyCommand => "emptyCommand",
             Error::MissingPattern => "missingPattern",
             Error::InvalidPattern { .. } => "invalidPattern",

@@ -10,7 +10,7 @@ use std::time::Duration;
 use notify::{RecursiveMode, Watcher};
 
 use crate::error::{Error, Result};
-use crate::output::OutputSource;
+use crate::output::{self, OutputSource, ReadMethod, ReadRequest};
 use crate::procdir::{self, ShimInfo};
 use crate::procinfo;
 use crate::record::ProcessRecord;
@@ -44,6 +44,19 @@ pub struct FollowEnd {
 }
 
 impl Workspace {
+    /// The offset from which to follow output as `req` reads it: the first of its last lines
+    /// for a tail, otherwise the first byte the read considers (the last `max_bytes` bytes, or
+    /// the first kept byte). The reader then continues exactly where the read began.
+    pub fn follow_start(&self, id: &str, req: &ReadRequest) -> Result<u64> {
+        let src = self.source(id)?;
+        match req.method {
+            ReadMethod::Tail => Ok(output::read(&src, req)?.start_offset),
+            ReadMethod::Full | ReadMethod::Head | ReadMethod::Grep => {
+                Ok(output::window_start(&src, req.max_bytes))
+            }
+        }
+    }
+
     /// Delivers output from `from` (the first kept byte when None) to `on_chunk`, then new output
     /// as it arrives, until the process has ended and everything is delivered, `on_chunk` returns
     /// Stop, or `cancel` is set.

@@ -1,24 +1,30 @@
 //! Grep over the output, streamed: the regex runs over whole blocks (not once per line), and
-//! only the lines holding a match are located, checked and decoded.
+//! only the lines holding a match are located, checked and decoded. [`LineMatcher`] says what a
+//! line is and whether it matches, for grep over the file and for lines filtered as they are
+//! followed alike.
 
-use std::io::Write;
+use std::io::{self, Write};
 
 use memchr::{memchr, memchr_iter, memrchr};
 use regex::bytes::{Regex, RegexBuilder};
 
 use super::lines::{window_start, MAX_CONTENT};
 use super::source::{OutputSource, COPY_BLOCK};
-use super::utf8::{complete_prefix_len, skip_continuation, MappedText};
+use super::utf8::{complete_prefix_len, is_continuation, skip_continuation, MappedText};
 use super::{GrepLine, GrepResult};
 use crate::error::{Error, IoContext, Result};
 
 /// Matching lines `grep` returns when no limit is given.
 pub const DEFAULT_LIMIT: usize = 10_000;
 
-/// A line still without its newline past this size is searched as it is and cut, so memory
-/// stays bounded whatever a process prints. A match past the cut is reported from the part it
-/// is in, and `$` may match at the cut.
+/// A line still without its newline at this size is searched as it is and cut there, so memory
+/// stays bounded whatever a process prints: a longer line is searched as parts of this size
+/// (the last one shorter), and reported once, from the first part that matches. `$` matches at
+/// the end of each part.
 const LINE_CAP: usize = 16 << 20;
+
+/// No character has more continuation bytes than this.
+const MAX_SKIP: usize = 3;
 
 /// Text shown for one matching line.
 const LINE_TEXT_CAP: usize = 64 << 10;
@@ -26,22 +32,40 @@ const LINE_TEXT_CAP: usize = 64 << 10;
 /// Compiled size allowed for a pattern: a huge one is an error instead of a long compile.
 const REGEX_SIZE_LIMIT: usize = 8 << 20;
 
-fn compile(pattern: Option<&str>) -> Result<Regex> {
-    let pattern = match pattern {
-        Some(p) if !p.is_empty() => p,
-        _ => return Err(Error::MissingPattern),
-    };
-    RegexBuilder::new(pattern)
-        // `^` and `$` at each line. A `\r` before `\n` stays part of the line, as in grep, so that
-        // a line searched alone behaves exactly as it does inside its block.
-        .multi_line(true)
-        .size_limit(REGEX_SIZE_LIMIT)
-        .dfa_size_limit(REGEX_SIZE_LIMIT)
-        .build()
-        .map_err(|e| Error::InvalidPattern {
-            pattern: pattern.to_owned(),
-            reason: e.to_string(),
-        })
+/// Whether a line of output matches a pattern. A line is what lies between two `\n`, without
+/// them; a `\r` before the `\n` stays part of the line, as in grep (`ready$` does not match
+/// `ready\r`), so that a line searched alone behaves exactly as it does inside its block.
+#[derive(Debug, Clone)]
+pub struct LineMatcher {
+    re: Regex,
+}
+
+impl LineMatcher {
+    /// Compiles `pattern` (Rust regex syntax; `^` and `$` match at each line).
+    pub fn new(pattern: &str) -> Result<LineMatcher> {
+        if pattern.is_empty() {
+            return Err(Error::MissingPattern);
+        }
+        let re = RegexBuilder::new(pattern)
+            .multi_line(true)
+            .size_limit(REGEX_SIZE_LIMIT)
+            .dfa_size_limit(REGEX_SIZE_LIMIT)
+            .build()
+            .map_err(|e| Error::InvalidPattern {
+                pattern: pattern.to_owned(),
+                reason: e.to_string(),
+            })?;
+        Ok(LineMatcher { re })
+    }
+
+    /// `line` is one line (or one part of a line longer than the cap), without its `\n`.
+    pub fn is_match(&self, line: &[u8]) -> bool {
+        self.re.is_match(line)
+    }
+}
+
+fn compile(pattern: Option<&str>) -> Result<LineMatcher> {
+    LineMatcher::new(pattern.unwrap_or_default())
 }
 
 /// One matching line, as found in the stream.
@@ -61,10 +85,11 @@ struct Searched {
 /// Calls `on_hit` for every line of the window (see `window_start`) that matches `re`, in order.
 fn search(
     src: &OutputSource,
-    re: &Regex,
+    matcher: &LineMatcher,
     max_bytes: Option<u64>,
     on_hit: &mut dyn FnMut(Hit<'_>) -> Result<()>,
 ) -> Result<Searched> {
+    let re = &matcher.re;
     let end = src.len();
     let mut window = window_start(src, max_bytes);
     let mut pos = window;
@@ -114,16 +139,23 @@ fn search(
             }
         }
         let eof = pos >= end;
-        let (complete, cut) = if eof {
-            (buf.len(), false)
-        } else {
-            match memrchr(b'\n', &buf[no_newline..]) {
-                Some(i) => (no_newline + i + 1, false),
-                None if buf.len() >= LINE_CAP => (buf.len(), true),
-                None => {
-                    no_newline = buf.len();
-                    continue;
-                }
+        // `buf[0]` starts a line (or the next part of a cut one), and only that first line can
+        // reach the cap: what follows it came in the last block.
+        let (complete, cut) = match memchr(b'\n', &buf[no_newline..]).map(|i| no_newline + i) {
+            Some(first) if first < LINE_CAP => {
+                // At the end, the rest is the last line, whether or not it has its newline.
+                let last = if eof {
+                    buf.len()
+                } else {
+                    first + memrchr(b'\n', &buf[first..]).unwrap_or(0) + 1
+                };
+                (last, false)
+            }
+            _ if buf.len() >= LINE_CAP => (LINE_CAP, true),
+            _ if eof => (buf.len(), false),
+            _ => {
+                no_newline = buf.len();
+                continue;
             }
         };
         let hay = &buf[..complete];
@@ -193,8 +225,9 @@ fn search(
         }
         buf.drain(..complete);
         buf_off += complete as u64;
-        no_newline = buf.len();
-        if eof {
+        // What is left after a cut may hold the newline that ends the cut line.
+        no_newline = if cut { 0 } else { buf.len() };
+        if eof && buf.is_empty() {
             break;
         }
     }
@@ -204,7 +237,7 @@ fn search(
     })
 }
 
-fn grep_line(re: &Regex, hit: &Hit<'_>) -> GrepLine {
+fn grep_line(matcher: &LineMatcher, hit: &Hit<'_>) -> GrepLine {
     let shown = hit.line.strip_suffix(b"\r").unwrap_or(hit.line);
     let cut = if shown.len() > LINE_TEXT_CAP {
         match complete_prefix_len(&shown[..LINE_TEXT_CAP]) {
@@ -225,7 +258,7 @@ fn grep_line(re: &Regex, hit: &Hit<'_>) -> GrepLine {
     }
     let whole = cut == shown.len() && text_len == mapped.text.len();
     let mut matches = Vec::new();
-    for m in re.find_iter(hit.line) {
+    for m in matcher.re.find_iter(hit.line) {
         let start = mapped.map(m.start().min(cut), false);
         // An empty match at the very end (`$`) is shown; one where the text was cut is not.
         if m.start() > cut || start > text_len || (start == text_len && !whole) {
@@ -252,15 +285,15 @@ pub(crate) fn grep_window(
     limit: usize,
     max_bytes: Option<u64>,
 ) -> Result<(GrepResult, u64)> {
-    let re = compile(pattern)?;
+    let matcher = compile(pattern)?;
     let mut lines = Vec::new();
     let mut matching_lines = 0u64;
     let mut text_bytes = 0u64;
     let mut full = false;
-    let searched = search(src, &re, max_bytes, &mut |hit| {
+    let searched = search(src, &matcher, max_bytes, &mut |hit| {
         matching_lines += 1;
         if !full && lines.len() < limit {
-            let line = grep_line(&re, &hit);
+            let line = grep_line(&matcher, &hit);
             text_bytes += line.text.len() as u64 + 1;
             lines.push(line);
             // Bounded like every other read, whatever the limit.
@@ -301,15 +334,117 @@ pub fn grep_to(
     max_bytes: Option<u64>,
     out: &mut dyn Write,
 ) -> Result<u64> {
-    let re = compile(Some(pattern))?;
+    let matcher = compile(Some(pattern))?;
     let mut count = 0u64;
-    search(src, &re, max_bytes, &mut |hit| {
+    search(src, &matcher, max_bytes, &mut |hit| {
         out.write_all(hit.line).ctx("copying", src.path())?;
         out.write_all(b"\n").ctx("copying", src.path())?;
         count += 1;
         Ok(())
     })?;
     Ok(count)
+}
+
+/// The matching lines of output that arrives in pieces (followed output), found as
+/// [`grep_to`] finds them in the file: the same lines, long lines cut at the same places.
+#[derive(Debug)]
+pub struct LineFilter {
+    matcher: LineMatcher,
+    /// The start of a line whose `\n` has not come yet.
+    pending: Vec<u8>,
+    /// The logical offset of the next byte to come.
+    offset: u64,
+    /// Continuation bytes that may still be skipped: reading started mid-output, or after a gap,
+    /// so the first line may begin inside a character, and starts after it, as in `grep_to`.
+    skip_left: usize,
+    /// `pending` continues a line cut at the cap, and whether that line was reported.
+    continued: bool,
+    continued_reported: bool,
+}
+
+/// Called with each matching line (without its `\n`) and its logical offset.
+pub type OnLine<'a> = dyn FnMut(u64, &[u8]) -> io::Result<()> + 'a;
+
+impl LineFilter {
+    /// A filter for output given from logical offset `from` on.
+    pub fn new(matcher: LineMatcher, from: u64) -> LineFilter {
+        LineFilter {
+            matcher,
+            pending: Vec::new(),
+            offset: from,
+            skip_left: if from > 0 { MAX_SKIP } else { 0 },
+            continued: false,
+            continued_reported: false,
+        }
+    }
+
+    /// Feeds the next piece of output; `skipped` bytes before it were lost (to the output cap),
+    /// which ends the line being carried unsearched, as `grep_to` does when rotation overtakes it.
+    pub fn push(&mut self, bytes: &[u8], skipped: u64, on_line: &mut OnLine<'_>) -> io::Result<()> {
+        if skipped > 0 {
+            self.pending.clear();
+            self.offset += skipped;
+            self.continued = false;
+            self.continued_reported = false;
+            self.skip_left = MAX_SKIP;
+        }
+        let mut rest = bytes;
+        while self.skip_left > 0 {
+            match rest.first() {
+                Some(&b) if is_continuation(b) => {
+                    rest = &rest[1..];
+                    self.offset += 1;
+                    self.skip_left -= 1;
+                }
+                Some(_) => self.skip_left = 0,
+                None => break,
+            }
+        }
+        while !rest.is_empty() {
+            let room = LINE_CAP - self.pending.len();
+            let window = &rest[..rest.len().min(room)];
+            let (taken, line_ended) = match memchr(b'\n', window) {
+                Some(nl) => (nl, true),
+                None if rest.len() >= room => (room, false),
+                None => {
+                    self.pending.extend_from_slice(rest);
+                    self.offset += rest.len() as u64;
+                    break;
+                }
+            };
+            self.pending.extend_from_slice(&rest[..taken]);
+            self.offset += taken as u64;
+            self.emit(!line_ended, on_line)?;
+            if line_ended {
+                self.offset += 1;
+                rest = &rest[taken + 1..];
+            } else {
+                rest = &rest[taken..];
+            }
+        }
+        Ok(())
+    }
+
+    /// The output ended: a last line without its `\n` is matched as it is.
+    pub fn finish(&mut self, on_line: &mut OnLine<'_>) -> io::Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        self.emit(false, on_line)
+    }
+
+    /// Matches `pending`, which ends at `offset`; `cut` when the line goes on past it.
+    fn emit(&mut self, cut: bool, on_line: &mut OnLine<'_>) -> io::Result<()> {
+        let already = self.continued && self.continued_reported;
+        let reported = !already && self.matcher.is_match(&self.pending);
+        if reported {
+            on_line(self.offset - self.pending.len() as u64, &self.pending)?;
+        }
+        self.continued = cut;
+        self.continued_reported = cut && (already || reported);
+        self.pending.clear();
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -435,16 +570,19 @@ mod tests {
         check(b"\n\n", "^$");
     }
 
-    #[test]
-    fn random_texts_match_model() {
-        // A small xorshift generator: deterministic, no extra dependency.
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
+    /// A small xorshift generator: deterministic, no extra dependency.
+    fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+        move || {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
             state
-        };
+        }
+    }
+
+    #[test]
+    fn random_texts_match_model() {
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d);
         let alphabet: [&[u8]; 8] = [
             b"a",
             b"b",
@@ -634,6 +772,120 @@ mod tests {
         let hash_at = 10 + LINE_CAP as u64 + 2 * COPY_BLOCK as u64 + 50;
         assert_eq!(r.lines[0].line_number, 2);
         assert!(r.lines[0].offset > 10 && r.lines[0].offset <= hash_at);
+    }
+
+    /// Feeds `text` from `from` on to a [`LineFilter`] in pieces of the given sizes (cycled).
+    fn filtered(text: &[u8], pattern: &str, from: usize, sizes: &[usize]) -> Vec<u8> {
+        let mut filter = LineFilter::new(LineMatcher::new(pattern).unwrap(), from as u64);
+        let mut out = Vec::new();
+        let mut write = |offset: u64, line: &[u8]| {
+            // Each line is reported at its own offset.
+            assert!(text[offset as usize..].starts_with(line));
+            out.extend_from_slice(line);
+            out.push(b'\n');
+            Ok(())
+        };
+        let mut rest = &text[from..];
+        for &size in sizes.iter().cycle() {
+            if rest.is_empty() {
+                break;
+            }
+            let (piece, tail) = rest.split_at(size.min(rest.len()));
+            filter.push(piece, 0, &mut write).unwrap();
+            rest = tail;
+        }
+        filter.finish(&mut write).unwrap();
+        out
+    }
+
+    fn grep_to_bytes(text: &[u8], pattern: &str, max_bytes: Option<u64>) -> Vec<u8> {
+        let dir = folder_with(text);
+        let mut out = Vec::new();
+        grep_to(&open(&dir), pattern, max_bytes, &mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn line_filter_in_pieces_matches_grep_to() {
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
+        let alphabet: [&[u8]; 7] = [
+            b"a",
+            b"b",
+            b"\n",
+            b"\r",
+            b"\r\n",
+            "\u{e9}".as_bytes(),
+            b"\xff",
+        ];
+        let patterns = ["a$", r"a\r$", "^b", "^$", r"\r", "é", "a*", r"^\x80"];
+        for round in 0..150 {
+            let len = (next() % 40) as usize;
+            let text: Vec<u8> = (0..len)
+                .flat_map(|_| alphabet[(next() % 7) as usize].to_vec())
+                .collect();
+            let sizes = [1 + (next() % 5) as usize, 1 + (next() % 3) as usize];
+            // From the start, and from a window that may begin inside a line or a character.
+            let from = if round % 2 == 0 || text.is_empty() {
+                0
+            } else {
+                (next() % text.len() as u64) as usize
+            };
+            for p in patterns {
+                let max = (from > 0).then(|| (text.len() - from) as u64);
+                assert_eq!(
+                    filtered(&text, p, from, &sizes),
+                    grep_to_bytes(&text, p, max),
+                    "{p:?} over {text:?} from {from} in pieces of {sizes:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn line_filter_cuts_long_lines_where_grep_does() {
+        // CRLF lines, a line of exactly the cap, one over it with `ready` at the cut, and one
+        // in two parts whose only match is in the second.
+        let mut text = b"ready\r\nready\n".to_vec();
+        text.extend(std::iter::repeat_n(b'x', LINE_CAP));
+        text.extend_from_slice(b"\n");
+        text.extend(std::iter::repeat_n(b'x', LINE_CAP - 5));
+        text.extend_from_slice(b"ready and more\r\n");
+        text.extend(std::iter::repeat_n(b'y', LINE_CAP + 7));
+        text.extend_from_slice(b"#end");
+        let mut results = Vec::new();
+        for p in ["ready$", "^$", "#"] {
+            let expected = grep_to_bytes(&text, p, None);
+            let got = filtered(&text, p, 0, &[4093, 1 << 16]);
+            assert!(
+                got == expected,
+                "{p:?}: {} vs {} bytes",
+                got.len(),
+                expected.len()
+            );
+            results.push(expected);
+        }
+        // `ready$` matches the first part of the cut line, which is then not written again.
+        assert_eq!(results[0].len(), "ready\n".len() + LINE_CAP + 1);
+        assert!(results[0].starts_with(b"ready\nxxx") && results[0].ends_with(b"ready\n"));
+        // `^$` matches the empty rest of the line cut exactly at the cap.
+        assert_eq!(results[1], b"\n");
+        // The match past the cut is written from the part it is in.
+        assert_eq!(results[2], b"yyyyyyy#end\n");
+    }
+
+    #[test]
+    fn a_gap_drops_the_line_being_carried() {
+        let mut filter = LineFilter::new(LineMatcher::new("^ab").unwrap(), 0);
+        let mut found = Vec::new();
+        let mut note = |offset: u64, line: &[u8]| {
+            found.push((offset, line.to_vec()));
+            Ok(())
+        };
+        filter.push(b"ab1\nab", 0, &mut note).unwrap();
+        // The rest of that line was lost; the next one starts mid-character.
+        filter.push(b"\xa9ab2\nx", 3, &mut note).unwrap();
+        filter.finish(&mut note).unwrap();
+        assert_eq!(found, vec![(0, b"ab1".to_vec()), (10, b"ab2".to_vec())]);
     }
 
     #[test]

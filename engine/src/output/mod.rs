@@ -14,7 +14,8 @@ pub mod utf8;
 
 use serde::{Deserialize, Serialize};
 
-pub use grep::{grep, grep_to};
+pub use grep::{grep, grep_to, LineFilter, LineMatcher};
+pub(crate) use lines::window_start;
 pub use lines::{lines_after, lines_before, read};
 pub use meta::{OutputMeta, OUTPUT_FILE, OUTPUT_META_FILE};
 pub use source::{copy_to, OutputSource};
