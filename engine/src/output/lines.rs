@@ -272,7 +272,7 @@ fn chunk(src: &OutputSource, span: Span) -> LineChunk {
 /// The up to `n` whole lines that end at or before `end_offset`, for scrolling up. Stops
 /// early rather than return more than `max_bytes` bytes (64 MiB at most, whatever is asked),
 /// but always returns at least one line when there is one (cut to its last `max_bytes` bytes
-/// if it is longer).
+/// if it is longer). From the file's end, a character still being written is left out.
 pub fn lines_before(
     src: &OutputSource,
     end_offset: u64,
@@ -280,8 +280,25 @@ pub fn lines_before(
     max_bytes: usize,
 ) -> Result<LineChunk> {
     let cap = (max_bytes as u64).min(MAX_CONTENT);
-    let span = scan_back(src, src.kept_from(), end_offset, n, cap)?;
+    let end = if end_offset >= src.len() {
+        settled_end(src)?
+    } else {
+        end_offset
+    };
+    let span = scan_back(src, src.kept_from(), end, n, cap)?;
     Ok(chunk(src, span))
+}
+
+/// The end of the output as a reader of its end should take it: the file's end, less the start
+/// of a character whose other bytes are not written yet. They come with the next read, so a
+/// stream that continues from here decodes the character whole.
+fn settled_end(src: &OutputSource) -> Result<u64> {
+    let len = src.len();
+    let from = len.saturating_sub(3).max(src.kept_from()).min(len);
+    let mut tail = [0u8; 3];
+    let got = src.read_kept(from, &mut tail[..(len - from) as usize])?;
+    let tail = &tail[got];
+    Ok(len - (tail.len() - complete_prefix_len(tail)) as u64)
 }
 
 /// The up to `n` lines from `start_offset` on, for scrolling down or following. A line longer
@@ -540,6 +557,25 @@ mod tests {
     }
 
     #[test]
+    fn the_end_leaves_out_a_character_still_being_written() {
+        let cases: [(&[u8], u64, &[&str]); 4] = [
+            (b"ok\ncaf\xc3", 6, &["ok", "caf"]),
+            (b"ok\n\xf0\x9f\x98", 3, &["ok"]),
+            (b"ok\ncaf\xff", 7, &["ok", "caf\u{FFFD}"]),
+            (b"ok\ncaf\xc3\xa9", 8, &["ok", "caf\u{e9}"]),
+        ];
+        for (bytes, end, lines) in cases {
+            let dir = folder_with(bytes);
+            let src = open(&dir);
+            let c = lines_before(&src, u64::MAX, 10, 1000).unwrap();
+            assert_eq!((c.end_offset, texts(&c)), (end, lines.to_vec()), "{bytes:?}");
+            assert_eq!(c.at_end, end == bytes.len() as u64);
+            // Scrolling up from a line start is not affected.
+            assert_eq!(lines_before(&src, 3, 10, 1000).unwrap().end_offset, 3);
+        }
+    }
+
+    #[test]
     fn huge_line_without_newline() {
         let mut data = b"before\n".to_vec();
         let long: Vec<u8> = (0..10_000_000u32).map(|i| b'a' + (i % 26) as u8).collect();
@@ -624,9 +660,11 @@ mod tests {
             assert!(c.end_offset > pos, "progress");
             pos = c.end_offset;
         }
-        let mut end = data.len() as u64;
+        // From the end, a character still missing bytes is left for later.
+        let mut end = complete_prefix_len(data) as u64;
+        let mut from = data.len() as u64;
         loop {
-            let c = lines_before(&src, end, n, max).unwrap();
+            let c = lines_before(&src, from, n, max).unwrap();
             assert_eq!(c.end_offset, end);
             let model = model_chunk(data, c.start_offset as usize, c.end_offset as usize);
             assert_eq!(c.lines, model, "backward n={n} max={max} at {end}");
@@ -637,6 +675,7 @@ mod tests {
             }
             assert!(c.start_offset < end, "progress");
             end = c.start_offset;
+            from = end;
         }
     }
 
