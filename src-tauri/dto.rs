@@ -1,5 +1,6 @@
 //! Types the app adds to the engine's for the web view; TypeScript is generated from them.
 
+use procdeck_engine::output::OutputLine;
 use procdeck_engine::{Event, ProcessRecord};
 use serde::Serialize;
 use ts_rs::TS;
@@ -22,12 +23,18 @@ pub struct WorkspaceInfo {
 #[ts(export)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum OutputFrame {
-    /// `text` starts at logical offset `offset`; `skipped` bytes before it were left out.
+    /// The output bytes `[offset, end)`, cut into lines; `skipped` bytes before `offset` were
+    /// left out. Offsets are exact byte offsets whatever the text decodes to. The first line
+    /// continues the line the previous frame left open when this frame starts where that one
+    /// ended; the last line stays open (more of it follows) unless `last_line_complete`.
     #[serde(rename_all = "camelCase")]
     Data {
         #[ts(type = "number")]
         offset: u64,
-        text: String,
+        #[ts(type = "number")]
+        end: u64,
+        lines: Vec<OutputLine>,
+        last_line_complete: bool,
         #[ts(type = "number")]
         skipped: u64,
     },

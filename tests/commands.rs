@@ -339,19 +339,28 @@ fn live_output_streams_in_order_and_ends_with_the_record() {
     streams.start(ws.clone(), record.id.clone(), None, move |frame| {
         tx.send(frame).is_ok()
     });
-    let mut text = String::new();
+    let mut lines: Vec<(u64, String)> = Vec::new();
+    let mut open = false;
     let mut next_offset = 0;
     loop {
         match rx.recv_timeout(Duration::from_secs(20)).expect("a frame") {
             OutputFrame::Data {
                 offset,
-                text: t,
+                end,
+                lines: got,
+                last_line_complete,
                 skipped,
             } => {
                 assert_eq!(skipped, 0);
                 assert_eq!(offset, next_offset, "frames are contiguous");
-                next_offset = offset + t.len() as u64;
-                text.push_str(&t);
+                next_offset = end;
+                for (k, l) in got.into_iter().enumerate() {
+                    match lines.last_mut() {
+                        Some(last) if k == 0 && open => last.1.push_str(&l.text),
+                        _ => lines.push((l.offset, l.text)),
+                    }
+                }
+                open = !last_line_complete && end > offset;
             }
             OutputFrame::End { record } => {
                 assert_eq!(
@@ -363,11 +372,15 @@ fn live_output_streams_in_order_and_ends_with_the_record() {
             OutputFrame::Error { message } => panic!("stream failed: {message}"),
         }
     }
-    let expected: String = (1..=200)
-        .map(|i| format!("line {i} é\n"))
-        .collect::<String>()
-        + "last\n";
-    assert_eq!(text, expected);
+    let mut expected = Vec::new();
+    let mut offset = 0;
+    for text in (1..=200).map(|i| format!("line {i} é")).chain(["last".into()]) {
+        let len = text.len() as u64 + 1;
+        expected.push((offset, text));
+        offset += len;
+    }
+    assert_eq!(lines, expected);
+    assert_eq!(next_offset, offset);
 }
 
 #[test]

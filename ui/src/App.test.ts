@@ -15,6 +15,7 @@ import type { ProcessEvent } from './bindings/ProcessEvent';
 import type { ProcessRecord } from './bindings/ProcessRecord';
 import type { WorkspaceInfo } from './bindings/WorkspaceInfo';
 import { PORT_REFRESH_MS } from './lib/ports';
+import { linesBefore as chunkBefore, dataFrame, textFrame } from './mock/outputBytes';
 import { record } from './test/records';
 
 const WS: WorkspaceInfo = { id: 'ws_1', path: '/home/dev/shop', name: 'shop', missing: false, running: 1, total: 2 };
@@ -32,13 +33,7 @@ let channel: { id: number } | null = null;
 let frameIndex = 0;
 
 function linesBefore(end: number | null, n: number): LineChunk {
-  const bytes = enc.encode(output);
-  const stop = end ?? bytes.length;
-  const all = new TextDecoder().decode(bytes.subarray(0, stop)).split('\n');
-  all.pop();
-  const lines = all.slice(Math.max(0, all.length - n));
-  const start = stop - lines.reduce((k, l) => k + enc.encode(l).length + 1, 0);
-  return { lines, startOffset: start, endOffset: stop, atStart: start === 0, atEnd: stop === bytes.length, lastLineComplete: true, sizeBytes: bytes.length, droppedBytes: 0 };
+  return chunkBefore(enc.encode(output), end, n);
 }
 
 async function handle(cmd: string, args: Record<string, unknown>): Promise<unknown> {
@@ -60,7 +55,7 @@ async function handle(cmd: string, args: Record<string, unknown>): Promise<unkno
       // What was written since `fromOffset` comes first, as the real stream does.
       const bytes = enc.encode(output);
       const from = args.fromOffset as number;
-      if (from < bytes.length) sendFrame({ type: 'data', offset: from, text: new TextDecoder().decode(bytes.subarray(from)), skipped: 0 });
+      if (from < bytes.length) sendFrame(dataFrame(bytes.subarray(from), from));
       return 1;
     }
     case 'unfollow_output':
@@ -89,7 +84,7 @@ async function printLine(i: number) {
   const text = `\x1b[32mok\x1b[0m line ${800 + i} \x1b[1;31mERR\x1b[0m\n`;
   const offset = enc.encode(output).length;
   output += text;
-  sendFrame({ type: 'data', offset, text, skipped: 0 });
+  sendFrame(textFrame(text, offset));
   ticker = { ...ticker, outputSizeBytes: offset + enc.encode(text).length };
   await emit('procdeck://process', { workspaceId: WS.id, event: { type: 'updated', record: ticker } } satisfies ProcessEvent);
   if (i % 5 === 0) await emit('procdeck://workspaces', [{ ...WS }]);

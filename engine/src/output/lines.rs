@@ -7,7 +7,7 @@ use memchr::{memchr_iter, memrchr};
 
 use super::source::OutputSource;
 use super::utf8::{complete_prefix_len, lossy, skip_continuation};
-use super::{LineChunk, ReadMethod, ReadRequest, ReadResult};
+use super::{LineChunk, OutputLine, ReadMethod, ReadRequest, ReadResult};
 use crate::error::{Error, Result};
 
 /// Read size for line scans: a tail of ten lines costs one or two of these.
@@ -235,20 +235,30 @@ fn scan_fwd(src: &OutputSource, floor: u64, from: u64, n: usize, cap: u64) -> Re
     ))
 }
 
-/// Splits into lines without their `\n`; a final `\n` ends the last line, it does not start one.
-fn split_lines(bytes: &[u8]) -> Vec<String> {
-    let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+/// Cuts the bytes starting at logical offset `start` into lines without their `\n`, each with
+/// the offset of its first byte, and decodes each for display. A final `\n` ends the last line,
+/// it does not start one. The offsets come from the bytes, never from the decoded text.
+pub fn decode_lines(bytes: &[u8], start: u64) -> Vec<OutputLine> {
     if bytes.is_empty() {
         return Vec::new();
     }
+    let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    let mut offset = start;
     body.split(|&b| b == b'\n')
-        .map(|l| String::from_utf8_lossy(l).into_owned())
+        .map(|l| {
+            let line = OutputLine {
+                offset,
+                text: String::from_utf8_lossy(l).into_owned(),
+            };
+            offset += l.len() as u64 + 1;
+            line
+        })
         .collect()
 }
 
 fn chunk(src: &OutputSource, span: Span) -> LineChunk {
     LineChunk {
-        lines: split_lines(&span.bytes),
+        lines: decode_lines(&span.bytes, span.start),
         start_offset: span.start,
         end_offset: span.end,
         at_start: span.at_floor,
@@ -262,7 +272,7 @@ fn chunk(src: &OutputSource, span: Span) -> LineChunk {
 /// The up to `n` whole lines that end at or before `end_offset`, for scrolling up. Stops
 /// early rather than return more than `max_bytes` bytes (64 MiB at most, whatever is asked),
 /// but always returns at least one line when there is one (cut to its last `max_bytes` bytes
-/// if it is longer).
+/// if it is longer). From the file's end, a character still being written is left out.
 pub fn lines_before(
     src: &OutputSource,
     end_offset: u64,
@@ -270,8 +280,25 @@ pub fn lines_before(
     max_bytes: usize,
 ) -> Result<LineChunk> {
     let cap = (max_bytes as u64).min(MAX_CONTENT);
-    let span = scan_back(src, src.kept_from(), end_offset, n, cap)?;
+    let end = if end_offset >= src.len() {
+        settled_end(src)?
+    } else {
+        end_offset
+    };
+    let span = scan_back(src, src.kept_from(), end, n, cap)?;
     Ok(chunk(src, span))
+}
+
+/// The end of the output as a reader of its end should take it: the file's end, less the start
+/// of a character whose other bytes are not written yet. They come with the next read, so a
+/// stream that continues from here decodes the character whole.
+fn settled_end(src: &OutputSource) -> Result<u64> {
+    let len = src.len();
+    let from = len.saturating_sub(3).max(src.kept_from()).min(len);
+    let mut tail = [0u8; 3];
+    let got = src.read_kept(from, &mut tail[..(len - from) as usize])?;
+    let tail = &tail[got];
+    Ok(len - (tail.len() - complete_prefix_len(tail)) as u64)
 }
 
 /// The up to `n` lines from `start_offset` on, for scrolling down or following. A line longer
@@ -352,6 +379,14 @@ mod tests {
             pattern: None,
             max_bytes,
         }
+    }
+
+    fn texts(c: &LineChunk) -> Vec<&str> {
+        c.lines.iter().map(|l| l.text.as_str()).collect()
+    }
+
+    fn offsets(c: &LineChunk) -> Vec<u64> {
+        c.lines.iter().map(|l| l.offset).collect()
     }
 
     /// Independent model of head/tail: split after each `\n`, keeping it.
@@ -455,7 +490,8 @@ mod tests {
         let t = read(&src, &req(ReadMethod::Tail, Some(1), None)).unwrap();
         assert_eq!(t.content, "b\r\n");
         let c = lines_after(&src, 0, 10, 100).unwrap();
-        assert_eq!(c.lines, vec!["a\r", "b\r"]);
+        assert_eq!(texts(&c), vec!["a\r", "b\r"]);
+        assert_eq!(offsets(&c), vec![0, 3]);
     }
 
     #[test]
@@ -521,6 +557,25 @@ mod tests {
     }
 
     #[test]
+    fn the_end_leaves_out_a_character_still_being_written() {
+        let cases: [(&[u8], u64, &[&str]); 4] = [
+            (b"ok\ncaf\xc3", 6, &["ok", "caf"]),
+            (b"ok\n\xf0\x9f\x98", 3, &["ok"]),
+            (b"ok\ncaf\xff", 7, &["ok", "caf\u{FFFD}"]),
+            (b"ok\ncaf\xc3\xa9", 8, &["ok", "caf\u{e9}"]),
+        ];
+        for (bytes, end, lines) in cases {
+            let dir = folder_with(bytes);
+            let src = open(&dir);
+            let c = lines_before(&src, u64::MAX, 10, 1000).unwrap();
+            assert_eq!((c.end_offset, texts(&c)), (end, lines.to_vec()), "{bytes:?}");
+            assert_eq!(c.at_end, end == bytes.len() as u64);
+            // Scrolling up from a line start is not affected.
+            assert_eq!(lines_before(&src, 3, 10, 1000).unwrap().end_offset, 3);
+        }
+    }
+
+    #[test]
     fn huge_line_without_newline() {
         let mut data = b"before\n".to_vec();
         let long: Vec<u8> = (0..10_000_000u32).map(|i| b'a' + (i % 26) as u8).collect();
@@ -534,7 +589,7 @@ mod tests {
         assert_eq!(t.content.as_bytes(), &long[..]);
         let c = lines_before(&src, u64::MAX, 10, 4096).unwrap();
         assert_eq!(c.lines.len(), 1);
-        assert_eq!(c.lines[0].as_bytes(), &long[long.len() - 4096..]);
+        assert_eq!(c.lines[0].text.as_bytes(), &long[long.len() - 4096..]);
         assert_eq!(
             (c.start_offset, c.end_offset),
             (data.len() as u64 - 4096, data.len() as u64)
@@ -542,11 +597,11 @@ mod tests {
         assert!(!c.at_start && c.at_end);
         let c = lines_after(&src, 7, 10, 4096).unwrap();
         assert_eq!(c.lines.len(), 1);
-        assert_eq!(c.lines[0].as_bytes(), &long[..4096]);
+        assert_eq!(c.lines[0].text.as_bytes(), &long[..4096]);
         assert_eq!((c.start_offset, c.end_offset), (7, 7 + 4096));
         assert!(!c.at_end);
         let c = lines_after(&src, 0, 10, 4096).unwrap();
-        assert_eq!(c.lines, vec!["before"]);
+        assert_eq!(texts(&c), vec!["before"]);
         assert_eq!(c.end_offset, 7);
     }
 
@@ -556,62 +611,72 @@ mod tests {
         let dir = folder_with(text.as_bytes());
         let src = open(&dir);
         let c = lines_after(&src, 0, 1, 7).unwrap();
-        assert_eq!((c.lines[0].as_str(), c.end_offset), ("€€", 6));
+        assert_eq!((c.lines[0].text.as_str(), c.end_offset), ("€€", 6));
         let c = lines_before(&src, 30, 1, 7).unwrap();
-        assert_eq!((c.lines[0].as_str(), c.start_offset), ("€€", 24));
+        assert_eq!(
+            (c.lines[0].text.as_str(), c.lines[0].offset, c.start_offset),
+            ("€€", 24, 24)
+        );
     }
 
-    /// Walks the whole file with the chunk functions and rebuilds it from the returned lines.
+    /// The lines of `data[start..end]` as a reader of the file sees them: a line starts at
+    /// `start` and after every `\n` that is not the range's last byte.
+    fn model_chunk(data: &[u8], start: usize, end: usize) -> Vec<OutputLine> {
+        let mut starts = vec![start];
+        starts.extend((start..end.saturating_sub(1)).filter(|&i| data[i] == b'\n').map(|i| i + 1));
+        if start == end {
+            return Vec::new();
+        }
+        starts
+            .iter()
+            .enumerate()
+            .map(|(k, &from)| {
+                let to = starts.get(k + 1).map_or(end, |next| next - 1);
+                let to = if to == end && data[end - 1] == b'\n' { to - 1 } else { to };
+                OutputLine {
+                    offset: from as u64,
+                    text: String::from_utf8_lossy(&data[from..to]).into_owned(),
+                }
+            })
+            .collect()
+    }
+
+    /// Walks the whole file with the chunk functions, both ways: every chunk's lines must be the
+    /// model's (same offsets, same text), and the chunks must tile the file.
     fn walk(data: &[u8], n: usize, max: usize) {
         let dir = folder_with(data);
         let src = open(&dir);
-        let text = std::str::from_utf8(data).unwrap();
-        let rebuild = |c: &LineChunk| {
-            let mut s = c.lines.join("\n");
-            if c.end_offset > c.start_offset && data[c.end_offset as usize - 1] == b'\n' {
-                s.push('\n');
-            }
-            s
-        };
-        let expected_lines = |c: &LineChunk| -> Vec<String> {
-            let part = &text[c.start_offset as usize..c.end_offset as usize];
-            model_lines(part)
-                .iter()
-                .map(|l| l.strip_suffix('\n').unwrap_or(l).to_owned())
-                .collect()
-        };
-        let mut forward = String::new();
         let mut pos = 0;
         loop {
             let c = lines_after(&src, pos, n, max).unwrap();
             assert_eq!(c.start_offset, pos);
-            assert_eq!(c.lines, expected_lines(&c));
+            let model = model_chunk(data, c.start_offset as usize, c.end_offset as usize);
+            assert_eq!(c.lines, model, "forward n={n} max={max} at {pos}");
             assert!(c.lines.len() <= n);
-            forward.push_str(&rebuild(&c));
             if c.at_end {
+                assert_eq!(c.end_offset as usize, data.len());
                 break;
             }
             assert!(c.end_offset > pos, "progress");
             pos = c.end_offset;
         }
-        assert_eq!(forward, text, "forward n={n} max={max}");
-        let mut backward: Vec<String> = Vec::new();
-        let mut end = data.len() as u64;
+        // From the end, a character still missing bytes is left for later.
+        let mut end = complete_prefix_len(data) as u64;
+        let mut from = data.len() as u64;
         loop {
-            let c = lines_before(&src, end, n, max).unwrap();
+            let c = lines_before(&src, from, n, max).unwrap();
             assert_eq!(c.end_offset, end);
-            assert_eq!(c.lines, expected_lines(&c));
+            let model = model_chunk(data, c.start_offset as usize, c.end_offset as usize);
+            assert_eq!(c.lines, model, "backward n={n} max={max} at {end}");
             assert!(c.lines.len() <= n);
-            backward.push(rebuild(&c));
             if c.at_start {
                 assert_eq!(c.start_offset, 0);
                 break;
             }
             assert!(c.start_offset < end, "progress");
             end = c.start_offset;
+            from = end;
         }
-        backward.reverse();
-        assert_eq!(backward.concat(), text, "backward n={n} max={max}");
     }
 
     #[test]
@@ -640,6 +705,32 @@ mod tests {
     }
 
     #[test]
+    fn offsets_stay_exact_with_invalid_bytes_crlf_and_split_characters() {
+        // Invalid bytes (1 byte on disk, 3 as text), CRLF, and characters of 2 to 4 bytes, so
+        // that small limits cut lines inside characters and invalid sequences.
+        let mut data = Vec::new();
+        for i in 0..600u32 {
+            data.extend_from_slice(format!("{i} ").as_bytes());
+            match i % 7 {
+                0 => data.extend_from_slice(b"bad \xff\xfe end"),
+                1 => data.extend_from_slice("caf\u{e9} \u{20ac} \u{1f600}".as_bytes()),
+                2 => data.extend_from_slice(b"cut \xe2\x82"),
+                3 => data.extend_from_slice(b"\x80\x80\x80\x80 lone continuations"),
+                4 => data.extend_from_slice(b"\xf0\x9f\x98"),
+                5 => data.push(b'\r'),
+                _ => {}
+            }
+            data.extend_from_slice(if i % 3 == 0 { b"\r\n" } else { b"\n" });
+        }
+        data.extend_from_slice(b"open \xc3");
+        for (n, max) in [(1, 1 << 20), (9, 1 << 20), (500, 1 << 20), (4, 11), (2, 3), (1, 1)] {
+            walk(&data, n, max);
+        }
+        walk(b"\xff\n\xff\xff\n", 1, 1);
+        walk(b"\xe2\x82\xac\r\n\xe2\x82", 2, 2);
+    }
+
+    #[test]
     fn tail_reads_only_the_end() {
         // A sparse 1 GiB file whose ends are the only data: the reads must touch only them.
         let dir = tempfile::tempdir().unwrap();
@@ -655,7 +746,7 @@ mod tests {
         assert_eq!(h.content, "head1\nhead2\n");
         // The third line is the gigabyte of zeros: it does not fit, so two lines come back.
         let c = lines_before(&src, u64::MAX, 3, 4096).unwrap();
-        assert_eq!(c.lines, vec!["first", "second"]);
+        assert_eq!(texts(&c), vec!["first", "second"]);
         assert!(
             src.bytes_read() <= 4 * BLOCK as u64,
             "read {} bytes",
@@ -691,13 +782,13 @@ mod tests {
         assert!(!h.content.contains('\0'));
         let c = lines_after(&src, 0, 3, 1 << 20).unwrap();
         assert_eq!((c.start_offset, c.at_start), (4096, true));
-        assert_eq!(c.lines[0], &kept[..kept.find('\n').unwrap()]);
+        assert_eq!(c.lines[0].text, &kept[..kept.find('\n').unwrap()]);
         let c = lines_before(&src, 5000, 1000, 1 << 20).unwrap();
         assert_eq!(
             (c.start_offset, c.at_start, c.dropped_bytes),
             (4096, true, 4096)
         );
-        assert_eq!(c.lines.concat().len() + c.lines.len(), 5000 - 4096);
+        assert_eq!(texts(&c).concat().len() + c.lines.len(), 5000 - 4096);
         let c = lines_before(&src, 100, 10, 1 << 20).unwrap();
         assert!(c.lines.is_empty() && c.at_start);
         // Rotation after opening: a new read sees it and still returns no zeros.
@@ -706,7 +797,7 @@ mod tests {
         assert_eq!(t.content, &text[8192..]);
         let c = lines_after(&src, 4096, 1000, 1 << 20).unwrap();
         assert_eq!(c.start_offset, 8192);
-        assert!(c.lines.iter().all(|l| !l.contains('\0')));
+        assert!(c.lines.iter().all(|l| !l.text.contains('\0')));
     }
 
     #[test]
@@ -720,12 +811,12 @@ mod tests {
         assert_eq!((f.content.as_str(), f.start_offset), (" after\n", 4098));
         let c = lines_before(&src, u64::MAX, 5, 100).unwrap();
         assert_eq!(
-            (c.lines[0].as_str(), c.start_offset, c.at_start),
+            (c.lines[0].text.as_str(), c.start_offset, c.at_start),
             (" after", 4098, true)
         );
         let c = lines_after(&src, 0, 5, 100).unwrap();
         assert_eq!(
-            (c.lines[0].as_str(), c.start_offset, c.at_start),
+            (c.lines[0].text.as_str(), c.start_offset, c.at_start),
             (" after", 4098, true)
         );
     }

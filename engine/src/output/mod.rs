@@ -4,7 +4,9 @@
 //! is exceeded, the shim punches a hole at the start of the file and records the first kept
 //! offset (`kept_from`) in `output.meta.json`. Every read here costs what it returns (tail reads
 //! backwards from the end, head forwards, grep streams), never the file's size, and memory stays
-//! bounded. Invalid UTF-8 is replaced, never a panic.
+//! bounded. Text is decoded for display only (invalid UTF-8 replaced, never a panic): every line
+//! carries the logical offset of its first byte, so that one replacement character (3 bytes of
+//! text for 1 byte of output) never shifts an offset a viewer asks for next.
 
 mod grep;
 mod lines;
@@ -16,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 pub use grep::{grep, grep_to, LineFilter, LineMatcher};
 pub(crate) use lines::window_start;
-pub use lines::{lines_after, lines_before, read};
+pub use lines::{decode_lines, lines_after, lines_before, read};
 pub use meta::{OutputMeta, OUTPUT_FILE, OUTPUT_META_FILE};
 pub use source::{copy_to, OutputSource};
 pub use utf8::Utf8Carry;
@@ -82,13 +84,26 @@ impl ReadRequest {
     }
 }
 
+/// One line of output (or the part of it a range holds): where its bytes start in the file, and
+/// its text for display.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(rename_all = "camelCase")]
+pub struct OutputLine {
+    /// Logical offset of the line's first byte: exact whatever the text decodes to.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub offset: u64,
+    /// The line's bytes without their `\n`, decoded (invalid sequences replaced); `\r` kept.
+    pub text: String,
+}
+
 /// A run of whole lines read by offset, for a viewer that scrolls.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "camelCase")]
 pub struct LineChunk {
-    /// The lines, without their `\n`; `\r` kept as written.
-    pub lines: Vec<String>,
+    /// The lines in order; the first starts at `start_offset`.
+    pub lines: Vec<OutputLine>,
     /// Logical offset of the first byte of the first line.
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub start_offset: u64,

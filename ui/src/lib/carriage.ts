@@ -1,101 +1,145 @@
 /**
- * Turning a stream of output text into display lines.
+ * What a line of output looks like once written, as a terminal leaves it.
  *
- * - `\n` ends a line; a `\r` right before it (`\r\n`) is dropped.
  * - A `\r` inside a line means the program rewrote the line (a progress bar): the line shows its
- *   last state, the text after the last `\r` that has any.
- * - Text may arrive cut anywhere (mid-line, between `\r` and `\n`): the open line is continued
- *   by the next piece.
+ *   last state, the text after the last `\r` that has any. A `\r` right before the `\n` (`\r\n`)
+ *   or at the end of an unfinished line is no state of its own.
+ * - Text may arrive in pieces (a line continued by the next frame, cut anywhere between `\r` and
+ *   `\n`): a line is written to piece by piece and keeps only what it shows. However long a line
+ *   grows and however often it is rewritten, it holds at most `MAX_LINE_CHARS` characters of
+ *   text, plus the colour changes of the states it overwrote (bounded too).
+ *
+ * Lines are cut at `\n` by the engine, which also says where each starts in bytes; nothing here
+ * counts bytes.
  */
 
-import { utf8Length } from './utf8';
+import { ansiEnd, applySgr, sgrSequences, type AnsiState } from './ansi';
 
-/** The last state of a line that may contain carriage returns. */
-export function collapseCarriageReturns(line: string): string {
-  if (line.indexOf('\r') < 0) return line;
-  const parts = line.split('\r');
-  for (let k = parts.length - 1; k >= 0; k--) {
-    if (parts[k] !== '') return parts[k];
+/** The most UTF-16 code units one line's shown state holds; the rest of a longer line is cut. */
+export const MAX_LINE_CHARS = 64 * 1024;
+
+/**
+ * The most characters of colour changes kept from overwritten states. They are only needed to
+ * know the colours the shown state starts with; a reset makes everything before it irrelevant,
+ * and past this size the oldest changes are forgotten.
+ */
+const MAX_LEAD_CHARS = 4096;
+
+// A reset (SGR 0, or no parameter) at the start of a sequence: nothing before it matters.
+// eslint-disable-next-line no-control-regex
+const RESET = /\x1b\[0*[;m]/g;
+
+/** `lead` followed by the colour changes `more`, bounded. */
+function addLead(lead: string, more: string): string {
+  if (more === '') return lead;
+  let cut = -1;
+  RESET.lastIndex = 0;
+  for (let m = RESET.exec(more); m; m = RESET.exec(more)) cut = m.index;
+  let out = cut >= 0 ? more.slice(cut) : lead + more;
+  if (out.length > 2 * MAX_LEAD_CHARS) {
+    const from = out.indexOf('\x1b', out.length - MAX_LEAD_CHARS);
+    out = from >= 0 ? out.slice(from) : '';
   }
-  return '';
+  return out;
 }
 
-/** A line cut from the stream: its raw text (without `\n`) and the offset of its first byte. */
-export interface RawLine {
-  raw: string;
-  offset: number;
+/** One line being written: its shown state, bounded whatever is written to it. */
+export class CarriageLine {
+  /** The last non-empty state before the latest `\r`. */
+  private shown = '';
+  private shownLead = '';
+  private shownCut = false;
+  /** What was written since the latest `\r`. */
+  private current = '';
+  /** Colour changes in everything overwritten before `current`. */
+  private currentLead = '';
+  private currentCut = false;
+
+  /** Writes more of the line (no `\n`). */
+  write(text: string): void {
+    let from = 0;
+    for (;;) {
+      const cr = text.indexOf('\r', from);
+      this.append(cr < 0 ? text.slice(from) : text.slice(from, cr));
+      if (cr < 0) return;
+      if (this.current !== '') {
+        this.shown = this.current;
+        this.shownLead = this.currentLead;
+        this.shownCut = this.currentCut;
+        this.currentLead = addLead(this.currentLead, sgrSequences(this.current));
+        this.current = '';
+        this.currentCut = false;
+      }
+      from = cr + 1;
+    }
+  }
+
+  /** The text the line shows (escape sequences kept). */
+  get text(): string {
+    return this.current !== '' ? this.current : this.shown;
+  }
+
+  /** The colour changes of the overwritten states before the shown one. */
+  get lead(): string {
+    return this.current !== '' ? this.currentLead : this.shownLead;
+  }
+
+  /** Whether the shown state was longer than `MAX_LINE_CHARS` and cut. */
+  get cut(): boolean {
+    return this.current !== '' ? this.currentCut : this.shownCut;
+  }
+
+  /** Characters held (for the bound's tests). */
+  get heldChars(): number {
+    return this.shown.length + this.current.length + this.shownLead.length + this.currentLead.length;
+  }
+
+  private append(piece: string): void {
+    // What follows a cut is not next to what was kept.
+    if (piece === '' || this.currentCut) return;
+    const room = MAX_LINE_CHARS - this.current.length;
+    if (piece.length <= room) {
+      this.current += piece;
+      return;
+    }
+    this.currentCut = true;
+    if (room <= 0) return;
+    let keep = piece.slice(0, room);
+    // Never keep half of a surrogate pair.
+    const last = keep.charCodeAt(keep.length - 1);
+    if (last >= 0xd800 && last <= 0xdbff) keep = keep.slice(0, -1);
+    this.current += keep;
+  }
 }
 
-/** The result of feeding text: lines that ended, and the line still open (if any text is pending). */
-export interface FeedResult {
-  completed: RawLine[];
-  open: RawLine | null;
+/** A line as shown: its text (escape sequences kept) and the SGR state it starts with. */
+export interface ShownLine {
+  text: string;
+  /** The state the shown text starts in. */
+  style: AnsiState;
+  /** The text was cut at `MAX_LINE_CHARS`. */
+  cut: boolean;
+}
+
+/** The shown state of a line written as `raw`, starting in state `start`. */
+export function showLine(raw: string, start: AnsiState): ShownLine & { lead: string } {
+  const c = new CarriageLine();
+  c.write(raw);
+  return { text: c.text, lead: c.lead, style: applySgr(start, c.lead), cut: c.cut };
 }
 
 /**
- * Splits streamed text into lines, keeping the unfinished last line open across calls. Offsets are
- * logical byte offsets: each piece says where it starts, later lines' offsets are counted in UTF-8
- * bytes from there.
+ * Splits a whole text (head/tail content) into shown lines, colours carried from one line to the
+ * next from the default state at its start; a final `\n` adds no empty line.
  */
-export class LineAssembler {
-  private pending = '';
-  private pendingOffset = 0;
-  private nextOffset: number | null = null;
-
-  /** Feeds a piece of output starting at byte `offset`. */
-  feed(text: string, offset: number): FeedResult {
-    if (this.pending === '') this.pendingOffset = offset;
-    const completed: RawLine[] = [];
-    let start = 0;
-    let lineOffset = this.pendingOffset;
-    let cursor = offset;
-    for (;;) {
-      const nl = text.indexOf('\n', start);
-      if (nl < 0) break;
-      const piece = text.slice(start, nl);
-      let raw = this.pending + piece;
-      if (raw.endsWith('\r')) raw = raw.slice(0, -1);
-      completed.push({ raw, offset: lineOffset });
-      cursor += utf8Length(piece) + 1;
-      lineOffset = cursor;
-      this.pending = '';
-      start = nl + 1;
-    }
-    const rest = text.slice(start);
-    if (rest !== '') {
-      if (this.pending === '') this.pendingOffset = lineOffset;
-      this.pending += rest;
-    }
-    this.nextOffset = offset + utf8Length(text);
-    return { completed, open: this.pending === '' ? null : { raw: stripTrailingCr(this.pending), offset: this.pendingOffset } };
-  }
-
-  /** The open line, if any. */
-  get open(): RawLine | null {
-    return this.pending === '' ? null : { raw: stripTrailingCr(this.pending), offset: this.pendingOffset };
-  }
-
-  /** Offset just past the last byte fed, or null before the first feed. */
-  get endOffset(): number | null {
-    return this.nextOffset;
-  }
-
-  /** Forgets the open line (after a gap in the stream it can't be continued). */
-  reset(): void {
-    this.pending = '';
-    this.nextOffset = null;
-  }
-}
-
-/** A trailing `\r` of an unfinished line is the start of a `\r\n` or of a rewrite: not shown. */
-function stripTrailingCr(s: string): string {
-  return s.endsWith('\r') ? s.slice(0, -1) : s;
-}
-
-/** Splits a whole text (head/tail content) into display lines; a final `\n` adds no empty line. */
-export function splitLines(text: string): string[] {
+export function splitLines(text: string): ShownLine[] {
   if (text === '') return [];
-  const lines = text.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  return lines.map((l) => collapseCarriageReturns(l.endsWith('\r') ? l.slice(0, -1) : l));
+  const raws = text.split('\n');
+  if (raws[raws.length - 1] === '') raws.pop();
+  let state: AnsiState = '';
+  return raws.map((raw) => {
+    const { text: shown, style, cut } = showLine(raw, state);
+    state = ansiEnd(shown, style);
+    return { text: shown, style, cut };
+  });
 }

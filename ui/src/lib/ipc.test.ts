@@ -1,6 +1,7 @@
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { OutputFrame } from '../bindings/OutputFrame';
+import { textFrame } from '../mock/outputBytes';
 import { record } from '../test/records';
 import * as ipc from './ipc';
 
@@ -104,14 +105,10 @@ describe('ipc', () => {
     expect(sub).toBe(3);
     expect(String(JSON.stringify({ c: channel }))).toMatch(/__CHANNEL__:\d+/);
     // Out of order on the wire: the Channel reorders by index.
-    sendToChannel(channel, 1, { type: 'data', offset: 47, text: 'world\n', skipped: 0 });
-    sendToChannel(channel, 0, { type: 'data', offset: 42, text: 'hello', skipped: 0 });
+    sendToChannel(channel, 1, textFrame('world\n', 47));
+    sendToChannel(channel, 0, textFrame('hello', 42));
     sendToChannel(channel, 2, { type: 'end', record: null });
-    expect(frames).toEqual([
-      { type: 'data', offset: 42, text: 'hello', skipped: 0 },
-      { type: 'data', offset: 47, text: 'world\n', skipped: 0 },
-      { type: 'end', record: null },
-    ]);
+    expect(frames).toEqual([textFrame('hello', 42), textFrame('world\n', 47), { type: 'end', record: null }]);
   });
 
   it('delivers app events to listeners', async () => {

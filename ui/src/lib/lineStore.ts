@@ -8,26 +8,51 @@
  *
  * Every line keeps a stable logical index: `base + position`. Prepending lowers `base`, dropping
  * from the front raises it, so a line's index never changes while it is held.
+ *
+ * Offsets are the engine's: every line of a chunk or frame says where its first byte is, and a
+ * frame says where it ends. Nothing here derives an offset from text (a replaced invalid byte is
+ * 1 byte on disk and 3 in the text).
+ *
+ * Colours carry across lines as in a terminal: a line starts in the SGR state the line before it
+ * ended with. A chunk fetched by offset (scrolling up) starts in the default state, because the
+ * state at an arbitrary offset depends on everything before it and reading that is unbounded.
+ * When the chunk is put in front, the state its last line ends with flows into the lines held
+ * after it, up to the first whose starting state does not change. So the only colour missing is
+ * one set before the oldest fetched line, and it appears once the lines that set it are fetched.
+ * After skipped bytes lines start in the default state (the bytes that set it were skipped).
  */
 
 import type { LineChunk } from '../bindings/LineChunk';
-import { collapseCarriageReturns, LineAssembler } from './carriage';
-import { utf8Length } from './utf8';
+import type { OutputFrame } from '../bindings/OutputFrame';
+import { ansiEnd, applySgr, type AnsiState } from './ansi';
+import { CarriageLine } from './carriage';
 
 export type LineKind = 'text' | 'skip' | 'end';
+
+export type DataFrame = Extract<OutputFrame, { type: 'data' }>;
 
 export interface Line {
   /** Unique per store, increasing in order of creation (a key for rendering and caches). */
   seq: number;
   kind: LineKind;
-  /** The line's raw text (ANSI kept) after `\r` collapse; for markers, their message. */
+  /** The line's shown text (ANSI kept) after `\r` collapse; for markers, their message. */
   text: string;
   /** Logical byte offset of the line's first byte (for markers: where the gap or end is). */
   offset: number;
   /** For `skip` markers: how many bytes were skipped. */
   skipped: number;
+  /** The SGR state `text` starts in. */
+  style: AnsiState;
+  /** The SGR state the line starts in: the state the line before it ended with. */
+  inStyle: AnsiState;
+  /** Colour changes in the overwritten states before `text` (`style` is `inStyle` + these). */
+  lead: string;
+  /** The shown text was longer than the most a line holds, and cut. */
+  cut: boolean;
   /** Display text (escape sequences removed), computed on first use. */
   plain?: string;
+  /** The SGR state after the line, computed on first use. */
+  end?: AnsiState;
 }
 
 export interface AppendResult {
@@ -59,8 +84,10 @@ export class LineStore {
   version = 0;
 
   private seq = 0;
-  private assembler = new LineAssembler();
-  private lastOpen = false;
+  /** The last line, while more of it may come. */
+  private open: CarriageLine | null = null;
+  /** Offset just past the last byte loaded at the end (where the next frame should start). */
+  private nextOffset: number | null = null;
 
   constructor(maxLines = 20_000) {
     if (maxLines < 1) throw new RangeError('maxLines must be positive');
@@ -79,7 +106,7 @@ export class LineStore {
 
   /** Whether the last line is unfinished (more of it may come). */
   get lastLineOpen(): boolean {
-    return this.lastOpen;
+    return this.open !== null;
   }
 
   /** Empties the window. */
@@ -89,83 +116,84 @@ export class LineStore {
     this.atStart = false;
     this.detached = false;
     this.missedLines = 0;
-    this.lastOpen = false;
-    this.assembler = new LineAssembler();
+    this.open = null;
+    this.nextOffset = null;
     this.version++;
   }
 
   /** Loads the end of the output (the chunk of `lines_before(null, N)`), replacing everything. */
   loadEnd(chunk: LineChunk): void {
     this.reset();
-    const lines = chunkLines(chunk, () => this.nextSeq());
+    const { lines, last } = this.chunkLines(chunk);
     this.atStart = chunk.atStart;
-    // A last line without its `\n` is continued by the stream (output after `endOffset`): the
-    // assembler holds it open, positioned so that its next byte is `endOffset`.
-    if (lines.length > 0 && !chunk.lastLineComplete) {
-      const raw = chunk.lines[chunk.lines.length - 1];
-      this.assembler.feed(raw, chunk.endOffset - utf8Length(raw));
-      this.lastOpen = true;
-    }
+    // A last line without its `\n` is continued by the stream (output from `endOffset` on).
+    if (lines.length > 0 && !chunk.lastLineComplete) this.open = last;
+    this.nextOffset = chunk.endOffset;
     this.lines = lines;
     this.trimFront();
     this.version++;
   }
 
   /** Appends a data frame of the live stream. */
-  appendFrame(text: string, offset: number, skipped = 0): AppendResult {
+  appendFrame(frame: DataFrame): AppendResult {
     if (this.detached) {
-      this.missedLines += countNewlines(text);
+      this.missedLines += frame.lastLineComplete ? frame.lines.length : Math.max(0, frame.lines.length - 1);
       this.version++;
       return { dropped: 0, added: 0 };
     }
     let added = 0;
-    if (skipped > 0) {
-      this.assembler.reset();
-      this.lastOpen = false;
-      this.lines.push({ seq: this.nextSeq(), kind: 'skip', text: '', offset, skipped });
+    if (frame.skipped > 0) {
+      this.open = null;
+      this.lines.push(this.marker('skip', '', frame.offset, frame.skipped));
       added++;
-    } else if (this.assembler.endOffset !== null && this.assembler.endOffset !== offset && this.lastOpen) {
+    } else if (this.open && this.nextOffset !== frame.offset) {
       // A gap nobody announced: the open line can't be continued.
-      this.assembler.reset();
-      this.lastOpen = false;
+      this.open = null;
     }
-    const { completed, open } = this.assembler.feed(text, offset);
-    const wasOpen = this.lastOpen;
-    // The open last line is replaced by its continuation (the first completed line, or the open one).
-    if (wasOpen) this.lines.pop();
-    for (const l of completed) this.lines.push(this.textLine(l.raw, l.offset));
-    if (open) this.lines.push(this.textLine(open.raw, open.offset));
-    added += completed.length + (open ? 1 : 0) - (wasOpen ? 1 : 0);
-    this.lastOpen = open !== null;
+    frame.lines.forEach((piece, k) => {
+      const last = this.lines[this.lines.length - 1];
+      if (k === 0 && this.open && last) {
+        // The open last line is replaced by its continuation.
+        this.open.write(piece.text);
+        this.lines[this.lines.length - 1] = this.textLine(this.open, last.offset, last.inStyle);
+      } else {
+        const line = new CarriageLine();
+        line.write(piece.text);
+        this.lines.push(this.textLine(line, piece.offset, this.tailStyle()));
+        this.open = line;
+        added++;
+      }
+      if (k < frame.lines.length - 1 || frame.lastLineComplete) this.open = null;
+    });
+    this.nextOffset = frame.end;
     const dropped = this.trimFront();
     this.version++;
-    return { dropped, added: Math.max(0, added) };
+    return { dropped, added };
   }
 
   /** Appends a marker line (the end of the process, …). */
   appendMarker(kind: LineKind, text: string): void {
     if (this.detached) return;
-    this.assembler.reset();
-    this.lastOpen = false;
+    this.open = null;
     const last = this.lines[this.lines.length - 1];
-    this.lines.push({ seq: this.nextSeq(), kind, text, offset: last ? last.offset : 0, skipped: 0 });
+    this.lines.push(this.marker(kind, text, last ? last.offset : 0, 0));
     this.trimFront();
     this.version++;
   }
 
   /** Puts older lines (the chunk of `lines_before(firstOffset, N)`) in front. */
   prepend(chunk: LineChunk): PrependResult {
-    const lines = chunkLines(chunk, () => this.nextSeq());
+    const { lines } = this.chunkLines(chunk);
     this.lines = lines.concat(this.lines);
     this.base -= lines.length;
     this.atStart = chunk.atStart;
+    if (lines.length > 0) this.reflow(lines.length, endOf(lines[lines.length - 1]));
     let droppedFromEnd = 0;
     if (this.lines.length > this.maxLines) {
       droppedFromEnd = this.lines.length - this.maxLines;
       this.lines.length = this.maxLines;
       this.detached = true;
-      this.lastOpen = false;
-      this.assembler.reset();
+      this.open = null;
     }
     this.version++;
     return { added: lines.length, droppedFromEnd };
@@ -174,6 +202,21 @@ export class LineStore {
   /** The line at logical index `index`, if held. */
   at(index: number): Line | undefined {
     return this.lines[index - this.base];
+  }
+
+  /**
+   * The lines from `from` on start in `state` (the state the line before them now ends with):
+   * their styles follow, until a line whose starting state is already that.
+   */
+  private reflow(from: number, state: AnsiState): void {
+    for (let i = from; i < this.lines.length; i++) {
+      const l = this.lines[i];
+      if (l.kind !== 'text' || l.inStyle === state) return;
+      l.inStyle = state;
+      l.style = applySgr(state, l.lead);
+      l.end = undefined;
+      state = endOf(l);
+    }
   }
 
   private trimFront(): number {
@@ -185,8 +228,34 @@ export class LineStore {
     return over;
   }
 
-  private textLine(raw: string, offset: number): Line {
-    return { seq: this.nextSeq(), kind: 'text', text: collapseCarriageReturns(raw), offset, skipped: 0 };
+  /** The SGR state the next appended line starts in. */
+  private tailStyle(): AnsiState {
+    const last = this.lines[this.lines.length - 1];
+    return last ? endOf(last) : '';
+  }
+
+  /** A chunk's lines, colours flowing from the default state at its start; and its last line. */
+  private chunkLines(chunk: LineChunk): { lines: Line[]; last: CarriageLine | null } {
+    const out: Line[] = [];
+    let last: CarriageLine | null = null;
+    let state: AnsiState = '';
+    for (const piece of chunk.lines) {
+      last = new CarriageLine();
+      last.write(piece.text);
+      const line = this.textLine(last, piece.offset, state);
+      out.push(line);
+      state = endOf(line);
+    }
+    return { lines: out, last };
+  }
+
+  private textLine(c: CarriageLine, offset: number, inStyle: AnsiState): Line {
+    const lead = c.lead;
+    return { seq: this.nextSeq(), kind: 'text', text: c.text, offset, skipped: 0, style: applySgr(inStyle, lead), inStyle, lead, cut: c.cut };
+  }
+
+  private marker(kind: LineKind, text: string, offset: number, skipped: number): Line {
+    return { seq: this.nextSeq(), kind, text, offset, skipped, style: '', inStyle: '', lead: '', cut: false };
   }
 
   private nextSeq(): number {
@@ -194,19 +263,9 @@ export class LineStore {
   }
 }
 
-function chunkLines(chunk: LineChunk, seq: () => number): Line[] {
-  const out: Line[] = [];
-  let offset = chunk.startOffset;
-  for (const raw of chunk.lines) {
-    const text = collapseCarriageReturns(raw.endsWith('\r') ? raw.slice(0, -1) : raw);
-    out.push({ seq: seq(), kind: 'text', text, offset, skipped: 0 });
-    offset += utf8Length(raw) + 1;
-  }
-  return out;
-}
-
-function countNewlines(s: string): number {
-  let n = 0;
-  for (let i = s.indexOf('\n'); i >= 0; i = s.indexOf('\n', i + 1)) n++;
-  return n;
+/** The SGR state after a line; markers end in the default state (what set it is not known). */
+function endOf(line: Line): AnsiState {
+  if (line.kind !== 'text') return '';
+  if (line.end === undefined) line.end = ansiEnd(line.text, line.style);
+  return line.end;
 }

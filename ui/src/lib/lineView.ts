@@ -1,23 +1,25 @@
 /** Parsing cache and the Svelte action that fills an element with a rendered output line. */
 
 import type { GrepLine } from '../bindings/GrepLine';
-import { parseAnsi, stripAnsi, type ParsedLine } from './ansi';
+import { parseAnsi, stripAnsi, type AnsiState, type ParsedLine } from './ansi';
 import { renderLineInto, type Highlight } from './render';
 import { byteRangesToIndexRanges } from './utf8';
 
 const MAX_CACHE = 5000;
 const cache = new Map<string, ParsedLine>();
 
-/** The parsed form of a raw line, cached (most recently used kept). */
-export function parsed(raw: string): ParsedLine {
-  let p = cache.get(raw);
+/** The parsed form of a raw line starting in SGR state `style`, cached (most recently used kept). */
+export function parsed(raw: string, style: AnsiState = ''): ParsedLine {
+  // A state is digits and `;`: the first `m` ends it.
+  const key = `${style}m${raw}`;
+  let p = cache.get(key);
   if (p) {
-    cache.delete(raw);
-    cache.set(raw, p);
+    cache.delete(key);
+    cache.set(key, p);
     return p;
   }
-  p = parseAnsi(raw);
-  cache.set(raw, p);
+  p = parseAnsi(raw, style);
+  cache.set(key, p);
   if (cache.size > MAX_CACHE) {
     const oldest = cache.keys().next().value;
     if (oldest !== undefined) cache.delete(oldest);
@@ -33,16 +35,18 @@ export function plainOf(line: { text: string; plain?: string }): string {
 
 export interface LineParams {
   text: string;
+  /** The SGR state the line starts in (the previous line's end); default when absent. */
+  style?: AnsiState;
   highlights?: Highlight[];
 }
 
-/** `use:lineContent={{ text, highlights }}`: renders the line as text nodes (never HTML). */
+/** `use:lineContent={{ text, style, highlights }}`: renders the line as text nodes (never HTML). */
 export function lineContent(node: HTMLElement, params: LineParams) {
   let last: LineParams | null = null;
   const draw = (p: LineParams) => {
-    if (last && last.text === p.text && sameHighlights(last.highlights, p.highlights)) return;
+    if (last && last.text === p.text && (last.style ?? '') === (p.style ?? '') && sameHighlights(last.highlights, p.highlights)) return;
     last = p;
-    renderLineInto(node, parsed(p.text).spans, p.highlights ?? []);
+    renderLineInto(node, parsed(p.text, p.style).spans, p.highlights ?? []);
   };
   draw(params);
   return {

@@ -1,10 +1,18 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { LineChunk } from '../bindings/LineChunk';
 import type { OutputFrame } from '../bindings/OutputFrame';
+import { textFrame } from '../mock/outputBytes';
 import { LiveController, type LiveDeps } from './liveController';
 
+/** A chunk of whole ASCII lines from `start` to `end`. */
 function chunk(lines: string[], start: number, end: number, atStart = false): LineChunk {
-  return { lines, startOffset: start, endOffset: end, atStart, atEnd: true, lastLineComplete: lines.length > 0, sizeBytes: end, droppedBytes: 0 };
+  let offset = start;
+  const out = lines.map((text) => {
+    const line = { offset, text };
+    offset += text.length + 1;
+    return line;
+  });
+  return { lines: out, startOffset: start, endOffset: end, atStart, atEnd: true, lastLineComplete: lines.length > 0, sizeBytes: end, droppedBytes: 0 };
 }
 
 function fakeDeps() {
@@ -27,11 +35,11 @@ describe('LiveController', () => {
     await c.open();
     expect(deps.linesBefore).toHaveBeenCalledWith('ws1', 'p1', null, 2);
     expect(deps.followOutput.mock.calls[0].slice(0, 3)).toEqual(['ws1', 'p1', 8]);
-    send({ type: 'data', offset: 8, text: 'e\nf', skipped: 0 });
+    send(textFrame('e\nf', 8));
     expect(c.store.lines.map((l) => l.text)).toEqual(['c', 'd', 'e', 'f']);
     c.close();
     expect(deps.unfollowOutput).toHaveBeenCalledWith(11);
-    send({ type: 'data', offset: 11, text: 'ignored\n', skipped: 0 });
+    send(textFrame('ignored\n', 11));
     expect(c.store.lines.map((l) => l.text)).toEqual(['c', 'd', 'e', 'f']);
   });
 
@@ -52,7 +60,7 @@ describe('LiveController', () => {
     const changes: string[] = [];
     c.onChange = (ch) => changes.push(ch.type);
     await c.open();
-    send({ type: 'data', offset: 5000, text: 'late\n', skipped: 4992 });
+    send(textFrame('late\n', 5000, 4992));
     send({ type: 'error', message: 'output file vanished' });
     send({ type: 'end', record: null });
     expect(c.skippedBytes).toBe(4992);
@@ -102,7 +110,7 @@ describe('LiveController', () => {
     let offset = 8;
     for (let i = 0; i < 200; i++) {
       const text = `\x1b[32mok\x1b[0m line ${i}\n`;
-      send({ type: 'data', offset, text, skipped: 0 });
+      send(textFrame(text, offset));
       offset += new TextEncoder().encode(text).length;
     }
     await new Promise((r) => setTimeout(r, 0));

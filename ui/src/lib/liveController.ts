@@ -121,7 +121,7 @@ export class LiveController {
     switch (f.type) {
       case 'data': {
         if (f.skipped > 0) this.skippedBytes += f.skipped;
-        const result = this.store.appendFrame(f.text, f.offset, f.skipped);
+        const result = this.store.appendFrame(f);
         this.onChange({ type: 'appended', result });
         break;
       }

@@ -23,6 +23,7 @@ import type { ReadResult } from '../bindings/ReadResult';
 import type { Suggestion } from '../bindings/Suggestion';
 import type { WorkspaceInfo } from '../bindings/WorkspaceInfo';
 import { utf8Length } from '../lib/utf8';
+import { linesBefore as chunkBefore, dataFrame } from './outputBytes';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -158,7 +159,7 @@ function write(p: Proc, text: string): void {
   p.rec.outputSizeBytes = p.out.len;
   for (const [, s] of subs) {
     if (s.proc === p) {
-      s.channel.onmessage({ type: 'data', offset, text, skipped: 0 });
+      s.channel.onmessage(dataFrame(p.out.buf.slice(offset, p.out.len), offset));
       s.offset = p.out.len;
     }
   }
@@ -337,25 +338,7 @@ function proc(w: Ws, id: unknown): Proc {
 }
 
 function linesBefore(p: Proc, endOffset: number | null, lines: number): LineChunk {
-  const buf = p.out.buf;
-  const end = endOffset === null ? p.out.len : Math.min(endOffset, p.out.len);
-  let start = end;
-  let count = 0;
-  // A last line without `\n` counts as a line.
-  let i = end - 1;
-  if (i >= 0 && buf[i] === 10) i--;
-  while (i >= 0) {
-    if (buf[i] === 10) {
-      count++;
-      if (count >= lines) break;
-    }
-    i--;
-  }
-  start = i < 0 ? 0 : i + 1;
-  const text = p.out.text(start, end);
-  const list = text === '' ? [] : text.split('\n');
-  if (list.length > 0 && list[list.length - 1] === '') list.pop();
-  return { lines: list, startOffset: start, endOffset: end, atStart: start === 0, atEnd: end === p.out.len, lastLineComplete: end > start && buf[end - 1] === 10, sizeBytes: p.out.len, droppedBytes: 0 };
+  return chunkBefore(p.out.buf.subarray(0, p.out.len), endOffset, lines);
 }
 
 function read(p: Proc, req: ReadRequest): ReadResult {
@@ -497,7 +480,7 @@ async function handle(cmd: string, a: Record<string, unknown>): Promise<unknown>
       const id = nextSub++;
       subs.set(id, { proc: p, channel, offset: p.out.len });
       // The backlog since `fromOffset` first, then live frames from write().
-      if (from < p.out.len) channel.onmessage({ type: 'data', offset: from, text: p.out.text(from, p.out.len), skipped: 0 });
+      if (from < p.out.len) channel.onmessage(dataFrame(p.out.buf.slice(from, p.out.len), from));
       if (p.rec.status !== 'running') {
         channel.onmessage({ type: 'end', record: { ...p.rec } });
         subs.delete(id);
