@@ -191,6 +191,16 @@ impl Registry {
         }
     }
 
+    /// Like [`Registry::set_running`], unless the workspace was removed meanwhile: checked and
+    /// set under the workspace list's lock, as [`Registry::remove`] drops both.
+    fn set_running_if_added(&self, path: &Path, count: usize) {
+        if let Ok(entries) = self.entries() {
+            if entries.iter().any(|e| e.path == path) {
+                self.set_running(path, count);
+            }
+        }
+    }
+
     /// How many processes run in all workspaces, as their events last said. Reads no store.
     pub fn running_total(&self) -> usize {
         self.running.lock().map_or(0, |r| r.values().sum())
@@ -254,7 +264,7 @@ impl Registry {
                 }
                 if counts_changed {
                     if let Some(r) = registry.upgrade() {
-                        r.set_running(&path, running.values().filter(|r| **r).count());
+                        r.set_running_if_added(&path, running.values().filter(|r| **r).count());
                         r.announce();
                     }
                 }
@@ -373,9 +383,12 @@ impl Registry {
                 ws.close()?;
             }
         }
-        self.entries()?.retain(|e| e.path != path);
-        if let Ok(mut running) = self.running.lock() {
-            running.remove(&path);
+        {
+            let mut entries = self.entries()?;
+            entries.retain(|e| e.path != path);
+            if let Ok(mut running) = self.running.lock() {
+                running.remove(&path);
+            }
         }
         self.save_config(|c| {
             c.workspaces.retain(|p| p != &path);

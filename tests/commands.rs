@@ -972,4 +972,19 @@ fn the_running_count_for_the_close_decision_follows_events_without_reading_store
         procdeck_app::desktop::close_action(registry.running_total(), false),
         procdeck_app::desktop::CloseAction::Quit
     );
+
+    a.ok(
+        "start_process",
+        json!({ "workspaceId": ws, "command": "sleep 600", "title": null, "env": {} }),
+    );
+    assert!(wait_until(|| registry.running_total() == 1));
+    a.ok(
+        "remove_workspace",
+        json!({ "workspaceId": ws, "deleteHistory": false }),
+    );
+    assert_eq!(
+        registry.running_total(),
+        0,
+        "a removed workspace counts no more"
+    );
 }
