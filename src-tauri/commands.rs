@@ -18,7 +18,7 @@ use tauri_plugin_opener::OpenerExt;
 use crate::dto::{OutputFrame, WorkspaceInfo};
 use crate::error::{AppError, AppResult};
 use crate::prefs::{PrefStore, Prefs};
-use crate::registry::Registry;
+use crate::registry::{self, Registry};
 use crate::streams::Streams;
 
 /// The most lines one request may ask for, so a view cannot make the engine build a huge reply.
@@ -53,6 +53,17 @@ where
     .await
 }
 
+/// Runs `f` on the open workspace `workspace_id` and returns the record it gives, carrying that
+/// workspace's key.
+async fn on_record<F>(registry: &Reg<'_>, workspace_id: String, f: F) -> AppResult<ProcessRecord>
+where
+    F: FnOnce(&Workspace) -> procdeck_engine::Result<ProcessRecord> + Send + 'static,
+{
+    let key = workspace_id.clone();
+    let record = on_workspace(registry, workspace_id, f).await?;
+    Ok(registry::keyed(record, &key))
+}
+
 #[tauri::command]
 pub async fn list_workspaces(registry: Reg<'_>) -> AppResult<Vec<WorkspaceInfo>> {
     let r = registry.inner().clone();
@@ -68,25 +79,44 @@ pub async fn add_workspace(registry: Reg<'_>, path: String) -> AppResult<Workspa
     blocking(move || r.add(&PathBuf::from(path))).await
 }
 
+/// How the window asks the user for a folder: the platform's folder dialog in the app; the tests
+/// of the commands, which have no one to click, give their own.
+pub struct FolderPicker(Box<dyn Fn() -> AppResult<Option<PathBuf>> + Send + Sync>);
+
+impl FolderPicker {
+    pub fn new(pick: impl Fn() -> AppResult<Option<PathBuf>> + Send + Sync + 'static) -> Self {
+        FolderPicker(Box::new(pick))
+    }
+
+    /// The platform's folder dialog; `None` when the user cancels it.
+    pub fn dialog<R: Runtime>(app: AppHandle<R>) -> Self {
+        FolderPicker::new(move || {
+            let Some(picked) = app
+                .dialog()
+                .file()
+                .set_title("Add a project folder")
+                .blocking_pick_folder()
+            else {
+                return Ok(None);
+            };
+            picked
+                .into_path()
+                .map(Some)
+                .map_err(|e| AppError::workspace(format!("cannot use that folder: {e}")))
+        })
+    }
+}
+
 #[tauri::command]
-pub async fn pick_workspace<R: Runtime>(
-    app: AppHandle<R>,
+pub async fn pick_workspace(
+    picker: State<'_, Arc<FolderPicker>>,
     registry: Reg<'_>,
 ) -> AppResult<Option<WorkspaceInfo>> {
     let r = registry.inner().clone();
-    blocking(move || {
-        let Some(picked) = app
-            .dialog()
-            .file()
-            .set_title("Add a project folder")
-            .blocking_pick_folder()
-        else {
-            return Ok(None);
-        };
-        let path = picked
-            .into_path()
-            .map_err(|e| AppError::workspace(format!("cannot use that folder: {e}")))?;
-        r.add(&path).map(Some)
+    let picker = picker.inner().clone();
+    blocking(move || match (picker.0)()? {
+        Some(path) => r.add(&path).map(Some),
+        None => Ok(None),
     })
     .await
 }
@@ -106,7 +136,12 @@ pub async fn list_processes(
     registry: Reg<'_>,
     workspace_id: String,
 ) -> AppResult<Vec<ProcessRecord>> {
-    on_workspace(&registry, workspace_id, |ws| ws.list()).await
+    let key = workspace_id.clone();
+    let records = on_workspace(&registry, workspace_id, |ws| ws.list()).await?;
+    Ok(records
+        .into_iter()
+        .map(|r| registry::keyed(r, &key))
+        .collect())
 }
 
 #[tauri::command]
@@ -128,7 +163,7 @@ pub async fn start_process(
         if let Err(e) = r.remember_command(&ws, command.trim()) {
             tracing::warn!("{}", e.message);
         }
-        Ok(record)
+        Ok(registry::keyed(record, &workspace_id))
     })
     .await
 }
@@ -139,7 +174,7 @@ pub async fn stop_process(
     workspace_id: String,
     id: String,
 ) -> AppResult<ProcessRecord> {
-    on_workspace(&registry, workspace_id, move |ws| {
+    on_record(&registry, workspace_id, move |ws| {
         ws.stop(&id, StopRequest::default())
     })
     .await
@@ -154,7 +189,7 @@ pub async fn kill_process(
     let now = StopRequest {
         grace: Some(Duration::ZERO),
     };
-    on_workspace(&registry, workspace_id, move |ws| ws.stop(&id, now)).await
+    on_record(&registry, workspace_id, move |ws| ws.stop(&id, now)).await
 }
 
 #[tauri::command]
@@ -163,7 +198,7 @@ pub async fn restart_process(
     workspace_id: String,
     id: String,
 ) -> AppResult<ProcessRecord> {
-    on_workspace(&registry, workspace_id, move |ws| {
+    on_record(&registry, workspace_id, move |ws| {
         let old = ws.stop(&id, StopRequest::default())?;
         ws.start(StartRequest {
             title: Some(old.title),

@@ -26,25 +26,29 @@ const STOP_AND_QUIT: &str = "Stop them and quit";
 const LEAVE_AND_QUIT: &str = "Leave them running and quit";
 
 /// Desktop state, present only in the real app (not in mock-runtime tests).
+#[derive(Default)]
 pub struct Desktop {
     tray_model: Mutex<Option<TrayModel>>,
-    /// Last known status of each process, to notice the moment one fails.
-    statuses: Mutex<HashMap<String, Status>>,
+    /// Last known status of each process (by workspace key and process id), to notice the
+    /// moment one fails.
+    statuses: Mutex<HashMap<(String, String), Status>>,
 }
 
-impl Desktop {
-    /// Starts from what is running now, so that a process already running when the app started
-    /// is noticed when it fails.
-    pub fn new(snapshot: &[(crate::dto::WorkspaceInfo, Vec<ProcessRecord>)]) -> Desktop {
-        let statuses = snapshot
-            .iter()
-            .flat_map(|(_, records)| records.iter().map(|r| (r.id.clone(), r.status)))
-            .collect();
-        Desktop {
-            tray_model: Mutex::new(None),
-            statuses: Mutex::new(statuses),
+/// The start-up opening of the workspaces is done: what runs now is remembered, so that a
+/// process already running when the app started is noticed when it fails, and the tray shows it.
+pub fn on_workspaces_opened<R: Runtime>(app: &AppHandle<R>) {
+    let (Some(desktop), Some(registry)) = (app.try_state::<Desktop>(), registry(app)) else {
+        return;
+    };
+    if let Ok(mut statuses) = desktop.statuses.lock() {
+        for (_, records) in registry.snapshot() {
+            for r in records {
+                // An event may already have told a newer status.
+                statuses.entry((r.workspace_id, r.id)).or_insert(r.status);
+            }
         }
     }
+    refresh_tray(app);
 }
 
 pub fn show_window<R: Runtime>(app: &AppHandle<R>) {
@@ -59,7 +63,7 @@ fn registry<R: Runtime>(app: &AppHandle<R>) -> Option<Arc<Registry>> {
     app.try_state::<Arc<Registry>>().map(|s| s.inner().clone())
 }
 
-/// Every workspace's processes, for the tray and the quit question.
+/// Every workspace's running processes, read from their stores, for the quit question.
 fn running_count<R: Runtime>(app: &AppHandle<R>) -> usize {
     registry(app).map_or(0, |r| {
         r.snapshot()
@@ -93,11 +97,12 @@ pub fn on_process_event<R: Runtime>(app: &AppHandle<R>, event: &ProcessEvent) {
     };
     let changed = match &event.event {
         Event::Updated { record } => {
+            let key = (event.workspace_id.clone(), record.id.clone());
             let before = desktop
                 .statuses
                 .lock()
                 .ok()
-                .and_then(|mut s| s.insert(record.id.clone(), record.status));
+                .and_then(|mut s| s.insert(key, record.status));
             if before == Some(Status::Running)
                 && matches!(record.status, Status::Error | Status::Lost)
             {
@@ -109,7 +114,7 @@ pub fn on_process_event<R: Runtime>(app: &AppHandle<R>, event: &ProcessEvent) {
             .statuses
             .lock()
             .ok()
-            .and_then(|mut s| s.remove(id))
+            .and_then(|mut s| s.remove(&(event.workspace_id.clone(), id.clone())))
             .is_some(),
     };
     if changed {
@@ -129,23 +134,53 @@ fn notify_failure<R: Runtime>(app: &AppHandle<R>, record: &ProcessRecord) {
     if !prefs.notifications || focused {
         return;
     }
-    let how = match (record.status, record.exit_code, record.signal) {
-        (Status::Lost, ..) => "was lost (its supervisor vanished)".to_owned(),
-        (_, _, Some(sig)) => format!("was killed by signal {sig}"),
-        (_, Some(code), None) => format!("exited with code {code}"),
-        _ => "failed".to_owned(),
-    };
+    let (title, body) = failure_notification(record);
     let shown = app
         .notification()
         .builder()
-        .title(format!("{} {how}", record.title))
-        .body(&record.command)
+        .title(title)
+        .body(body)
         .extra(EXTRA_WORKSPACE, &record.workspace_id)
         .extra(EXTRA_PROCESS, &record.id)
         .show();
     if let Err(e) = shown {
         tracing::warn!("cannot show a notification: {e}");
     }
+}
+
+/// The title and body of the notification that `record` failed. The process's title and
+/// command can come from a cloned repository and Linux notification servers read the body as
+/// markup (bold, links, images), so they go only in the body, escaped; the title holds only
+/// Procdeck's own words (servers show titles as plain text, where escapes would show).
+pub fn failure_notification(record: &ProcessRecord) -> (String, String) {
+    let how = match (record.status, record.exit_code, record.signal) {
+        (Status::Lost, ..) => "was lost (its supervisor vanished)".to_owned(),
+        (_, _, Some(sig)) => format!("was killed by signal {sig}"),
+        (_, Some(code), None) => format!("exited with code {code}"),
+        _ => "failed".to_owned(),
+    };
+    let mut body = escape_markup(&record.title);
+    if record.command != record.title {
+        body.push('\n');
+        body.push_str(&escape_markup(&record.command));
+    }
+    (format!("A process {how}"), body)
+}
+
+/// `text` with the characters notification markup gives meaning to replaced by entities.
+pub fn escape_markup(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 pub fn on_tray_menu<R: Runtime>(app: &AppHandle<R>, id: &str) {
@@ -246,7 +281,9 @@ pub fn on_window_event<R: Runtime>(window: &tauri::Window<R>, event: &WindowEven
     let (Some(_), Some(prefs)) = (app.try_state::<Desktop>(), app.try_state::<PrefStore>()) else {
         return;
     };
-    match close_action(running_count(app), prefs.get().told_about_tray) {
+    // The count kept from events: this runs on the main thread, which must not read stores.
+    let running = registry(app).map_or(0, |r| r.running_total());
+    match close_action(running, prefs.get().told_about_tray) {
         CloseAction::Quit => {}
         CloseAction::Hide { tell } => {
             api.prevent_close();
@@ -363,6 +400,64 @@ mod tests {
             }
         );
         assert_eq!(close_action(3, true), CloseAction::Hide { tell: None });
+    }
+
+    #[test]
+    fn markup_characters_are_escaped_and_everything_else_kept() {
+        assert_eq!(
+            escape_markup("<b>x</b> & \"y\" 'z' é\n"),
+            "&lt;b&gt;x&lt;/b&gt; &amp; &quot;y&quot; &#39;z&#39; é\n"
+        );
+        assert_eq!(escape_markup("&amp;"), "&amp;amp;", "entities are not kept");
+        assert_eq!(escape_markup("npm run dev"), "npm run dev");
+    }
+
+    fn failed(title: &str, command: &str) -> ProcessRecord {
+        ProcessRecord {
+            id: "proc_2026-01-01T0000_abcdef".into(),
+            workspace_id: "/code/shop".into(),
+            title: title.into(),
+            command: command.into(),
+            cwd: "/code/shop".into(),
+            status: Status::Error,
+            pid: Some(1234),
+            started_at: "2026-11-25T00:00:00Z".into(),
+            stopped_at: Some("2026-11-25T00:00:01Z".into()),
+            exit_code: Some(2),
+            signal: None,
+            output_size_bytes: 0,
+            dropped_bytes: 0,
+            stop_requested: false,
+            stopping_since: None,
+            env: Default::default(),
+            stop_grace_ms: 2000,
+            supervisor: None,
+        }
+    }
+
+    #[test]
+    fn a_failure_notification_shows_the_title_and_command_only_escaped_in_its_body() {
+        let hostile = failed(
+            r#"<a href="https://evil.example">update</a>"#,
+            "<img src=x> && make",
+        );
+        let (title, body) = failure_notification(&hostile);
+        assert_eq!(title, "A process exited with code 2");
+        assert_eq!(
+            body,
+            "&lt;a href=&quot;https://evil.example&quot;&gt;update&lt;/a&gt;\n&lt;img src=x&gt; &amp;&amp; make"
+        );
+
+        let mut plain = failed("npm run dev", "npm run dev");
+        plain.status = Status::Lost;
+        assert_eq!(
+            failure_notification(&plain),
+            (
+                "A process was lost (its supervisor vanished)".to_owned(),
+                "npm run dev".to_owned()
+            ),
+            "a title that is the command is not repeated"
+        );
     }
 
     #[test]

@@ -9,7 +9,8 @@ use ts_rs::TS;
 #[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkspaceInfo {
-    /// The engine's workspace id, or `missing:<path>` while the folder is gone.
+    /// The workspace's key: its canonical folder path (also while the folder is gone). Commands,
+    /// events and the records the app returns name the workspace by it.
     pub id: String,
     pub path: String,
     pub name: String,

@@ -79,7 +79,9 @@ fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
 }
 
 /// Creates the app's state: the workspace registry (remembered folders plus `folders`) and the
-/// output streams. `config_dir` defaults to the platform's app config folder.
+/// output streams. `config_dir` defaults to the platform's app config folder. The workspaces are
+/// opened on a thread of their own: this runs on the main thread while the app starts, and
+/// opening a store reads (and may repair) it.
 pub fn install<R: Runtime>(
     app: &AppHandle<R>,
     settings: Settings,
@@ -92,15 +94,17 @@ pub fn install<R: Runtime>(
     };
     let notify = Arc::new(EmitNotify(app.clone()));
     let registry = Registry::new(settings, dir.join("workspaces.json"), notify);
-    registry.open_all();
-    for folder in folders {
-        if let Err(e) = registry.add(folder) {
-            tracing::warn!("cannot add {}: {}", folder.display(), e.message);
-        }
-    }
-    app.manage(registry);
+    app.manage(registry.clone());
     app.manage(Arc::new(Streams::default()));
     app.manage(PrefStore::load(&dir));
+    let handle = app.clone();
+    let folders = folders.to_vec();
+    std::thread::Builder::new()
+        .name("procdeck-open".into())
+        .spawn(move || {
+            registry.start_up(&folders);
+            desktop::on_workspaces_opened(&handle);
+        })?;
     Ok(())
 }
 
@@ -170,13 +174,17 @@ pub fn run() {
                 base_env: started_commands_env(app.handle(), config_dir.as_deref())?,
                 ..Settings::default()
             };
+            // The desktop state and the tray come first and start empty: the workspaces are
+            // opened in the background, which then fills them in.
+            app.manage(desktop::Desktop::default());
+            app.manage(Arc::new(commands::FolderPicker::dialog(
+                app.handle().clone(),
+            )));
+            tray::create(app.handle(), &tray::model(&[]))?;
             install(app.handle(), settings, config_dir.clone(), &folders)?;
             let handle = app.handle().clone();
             app.notification()
                 .on_action(move |performed| desktop::on_notification_action(&handle, performed))?;
-            let snapshot = app.state::<Arc<Registry>>().snapshot();
-            app.manage(desktop::Desktop::new(&snapshot));
-            tray::create(app.handle(), &tray::model(&snapshot))?;
             Ok(())
         })
         .on_window_event(desktop::on_window_event)

@@ -1,11 +1,16 @@
 //! The open workspaces: the folders the user added, each with its engine workspace, a store
 //! watcher, and a thread forwarding its events to the window.
+//!
+//! A workspace is known by its canonical folder path (its key), never by the id in its store:
+//! a copied folder or two clones of a repository that ships its store carry the same id, and
+//! commands must still reach the folder the window named.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Condvar, Mutex, Weak};
 
-use procdeck_engine::{Event, Settings, StoreWatcher, Workspace};
+use procdeck_engine::store::STORE_DIR;
+use procdeck_engine::{Event, ProcessRecord, Settings, StoreWatcher, Workspace};
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::config::Config;
@@ -33,8 +38,26 @@ pub struct Registry {
     config_path: PathBuf,
     config: Mutex<Config>,
     entries: Mutex<Vec<Entry>>,
+    /// Running processes per workspace, kept from its events, so that the count is known
+    /// without reading any store (the window's close request asks for it on the main thread).
+    running: Mutex<HashMap<PathBuf, usize>>,
+    /// Set once the remembered folders and those given at launch are added.
+    started: (Mutex<bool>, Condvar),
     notify: Arc<dyn Notify>,
     me: Weak<Registry>,
+}
+
+/// The key of the workspace at `canonical`: what the window, events and records name it by.
+/// Paths are UTF-8 here ([`Registry::add`] refuses others), so the key is exact.
+pub fn key_of(canonical: &Path) -> String {
+    canonical.to_string_lossy().into_owned()
+}
+
+/// `record` as the window sees it: carrying the key of the workspace it was read from, whatever
+/// workspace id the store recorded.
+pub fn keyed(mut record: ProcessRecord, key: &str) -> ProcessRecord {
+    key.clone_into(&mut record.workspace_id);
+    record
 }
 
 impl Registry {
@@ -53,6 +76,8 @@ impl Registry {
             config_path,
             config: Mutex::new(config),
             entries: Mutex::new(entries),
+            running: Mutex::new(HashMap::new()),
+            started: (Mutex::new(false), Condvar::new()),
             notify,
             me: me.clone(),
         })
@@ -75,8 +100,12 @@ impl Registry {
         })
     }
 
-    /// Opens every remembered folder that exists (missing ones stay listed as missing).
-    pub fn open_all(&self) {
+    /// Opens every remembered folder that exists (missing ones stay listed as missing), adds
+    /// `folders`, then lets [`Registry::list`] answer. Meant for a background thread: opening
+    /// a store reads and may repair it.
+    pub fn start_up(&self, folders: &[PathBuf]) {
+        // Even a start-up that panics must not leave the window's list waiting forever.
+        let _started = MarkStarted(self);
         let paths: Vec<PathBuf> = self
             .entries()
             .map(|e| e.iter().map(|e| e.path.clone()).collect())
@@ -86,6 +115,19 @@ impl Registry {
                 tracing::warn!("cannot open workspace {}: {}", path.display(), e.message);
             }
         }
+        for folder in folders {
+            if let Err(e) = self.add(folder) {
+                tracing::warn!("cannot add {}: {}", folder.display(), e.message);
+            }
+        }
+    }
+
+    fn wait_started(&self) {
+        let (done, ready) = &self.started;
+        if let Ok(done) = done.lock() {
+            // Poisoned only by a panic elsewhere while flagging: then list what there is.
+            drop(ready.wait_while(done, |done| !*done));
+        }
     }
 
     /// Adds a folder (or returns it when already added) and opens it.
@@ -93,6 +135,12 @@ impl Registry {
         let (ws, _) = Workspace::open(path, self.settings.clone())?;
         let canonical = ws.folder().to_owned();
         drop(ws);
+        if canonical.to_str().is_none() {
+            return Err(AppError::workspace(format!(
+                "{} cannot be added: Procdeck needs folder paths that are valid UTF-8",
+                canonical.display()
+            )));
+        }
         {
             let mut entries = self.entries()?;
             if !entries.iter().any(|e| e.path == canonical) {
@@ -129,7 +177,7 @@ impl Registry {
         }
         let ws = Arc::new(ws);
         let watcher = ws.watch()?;
-        self.forward(&ws);
+        self.forward(path, &ws);
         entry.open = Some(Opened {
             ws: ws.clone(),
             _watcher: watcher,
@@ -137,20 +185,44 @@ impl Registry {
         Ok(ws)
     }
 
-    /// Relays the workspace's events to the window; when running counts change, the workspace
-    /// list too. A receiver that fell behind gets every record again rather than missing one.
-    fn forward(&self, ws: &Arc<Workspace>) {
+    fn set_running(&self, path: &Path, count: usize) {
+        if let Ok(mut running) = self.running.lock() {
+            running.insert(path.to_owned(), count);
+        }
+    }
+
+    /// Like [`Registry::set_running`], unless the workspace was removed meanwhile: checked and
+    /// set under the workspace list's lock, as [`Registry::remove`] drops both.
+    fn set_running_if_added(&self, path: &Path, count: usize) {
+        if let Ok(entries) = self.entries() {
+            if entries.iter().any(|e| e.path == path) {
+                self.set_running(path, count);
+            }
+        }
+    }
+
+    /// How many processes run in all workspaces, as their events last said. Reads no store.
+    pub fn running_total(&self) -> usize {
+        self.running.lock().map_or(0, |r| r.values().sum())
+    }
+
+    /// Relays the workspace's events to the window, named by the workspace's key; when running
+    /// counts change, the workspace list too. A receiver that fell behind gets every record
+    /// again rather than missing one.
+    fn forward(&self, path: &Path, ws: &Arc<Workspace>) {
         let mut rx = ws.subscribe();
         let weak_ws = Arc::downgrade(ws);
         let registry = self.me.clone();
         let notify = self.notify.clone();
-        let workspace_id = ws.id().to_owned();
+        let path = path.to_owned();
+        let key = key_of(&path);
         let mut running: HashMap<String, bool> = ws
             .list()
             .unwrap_or_default()
             .into_iter()
             .map(|r| (r.id.clone(), r.status.is_running()))
             .collect();
+        self.set_running(&path, running.values().filter(|r| **r).count());
         let spawned = std::thread::Builder::new()
             .name("procdeck-events".into())
             .spawn(move || loop {
@@ -169,20 +241,30 @@ impl Registry {
                 };
                 let mut counts_changed = false;
                 for event in events {
-                    match &event {
+                    let event = match event {
                         Event::Updated { record } => {
                             let now = record.status.is_running();
                             counts_changed |= running.insert(record.id.clone(), now) != Some(now);
+                            Event::Updated {
+                                record: Box::new(keyed(*record, &key)),
+                            }
                         }
-                        Event::Removed { id, .. } => counts_changed |= running.remove(id).is_some(),
-                    }
+                        Event::Removed { id, .. } => {
+                            counts_changed |= running.remove(&id).is_some();
+                            Event::Removed {
+                                id,
+                                workspace_id: key.clone(),
+                            }
+                        }
+                    };
                     notify.process(ProcessEvent {
-                        workspace_id: workspace_id.clone(),
+                        workspace_id: key.clone(),
                         event,
                     });
                 }
                 if counts_changed {
                     if let Some(r) = registry.upgrade() {
+                        r.set_running_if_added(&path, running.values().filter(|r| **r).count());
                         r.announce();
                     }
                 }
@@ -192,13 +274,20 @@ impl Registry {
         }
     }
 
+    /// Sends the window the workspace list as it is now.
     pub fn announce(&self) {
-        if let Ok(list) = self.list() {
+        if let Ok(list) = self.list_now() {
             self.notify.workspaces(list);
         }
     }
 
+    /// Every added workspace, once the start-up opening is done.
     pub fn list(&self) -> AppResult<Vec<WorkspaceInfo>> {
+        self.wait_started();
+        self.list_now()
+    }
+
+    fn list_now(&self) -> AppResult<Vec<WorkspaceInfo>> {
         let paths: Vec<PathBuf> = self.entries()?.iter().map(|e| e.path.clone()).collect();
         Ok(paths
             .into_iter()
@@ -210,7 +299,7 @@ impl Registry {
     }
 
     /// Every open workspace with its processes.
-    pub fn snapshot(&self) -> Vec<(WorkspaceInfo, Vec<procdeck_engine::ProcessRecord>)> {
+    pub fn snapshot(&self) -> Vec<(WorkspaceInfo, Vec<ProcessRecord>)> {
         let open: Vec<(PathBuf, Arc<Workspace>)> = match self.entries() {
             Ok(entries) => entries
                 .iter()
@@ -220,9 +309,11 @@ impl Registry {
         };
         open.into_iter()
             .filter_map(|(path, ws)| {
-                ws.list()
-                    .ok()
-                    .map(|records| (info_of(&path, Some(&ws)), records))
+                let key = key_of(&path);
+                ws.list().ok().map(|records| {
+                    let records = records.into_iter().map(|r| keyed(r, &key)).collect();
+                    (info_of(&path, Some(&ws)), records)
+                })
             })
             .collect()
     }
@@ -250,20 +341,21 @@ impl Registry {
         results.into_iter().collect()
     }
 
-    /// The open workspace with this id.
-    pub fn get(&self, workspace_id: &str) -> AppResult<Arc<Workspace>> {
-        let entries = self.entries()?;
-        for e in entries.iter() {
-            if let Some(open) = &e.open {
-                if open.ws.id() == workspace_id {
-                    open.ws.check_present()?;
-                    return Ok(open.ws.clone());
-                }
-            }
-        }
-        Err(AppError::workspace(format!(
-            "no open workspace with id {workspace_id}"
-        )))
+    /// The added folder whose key is `key`.
+    fn path_of(&self, key: &str) -> AppResult<PathBuf> {
+        self.entries()?
+            .iter()
+            .find(|e| key_of(&e.path) == key)
+            .map(|e| e.path.clone())
+            .ok_or_else(|| AppError::workspace(format!("no workspace {key}")))
+    }
+
+    /// The workspace whose key is `key`, opened if it was not (a folder that came back).
+    pub fn get(&self, key: &str) -> AppResult<Arc<Workspace>> {
+        let path = self.path_of(key)?;
+        let ws = self.ensure_open(&path)?;
+        ws.check_present()?;
+        Ok(ws)
     }
 
     pub fn remember_command(&self, ws: &Workspace, command: &str) -> AppResult<()> {
@@ -277,36 +369,34 @@ impl Registry {
             .unwrap_or_default()
     }
 
-    /// Stops the workspace's processes (as `close` does), forgets the folder, and with
-    /// `delete_history` removes its `.procdeck` folder too.
-    pub fn remove(&self, workspace_id: &str, delete_history: bool) -> AppResult<()> {
-        let (path, ws) = {
-            let entries = self.entries()?;
-            let found = entries.iter().find(|e| {
-                e.open.as_ref().is_some_and(|o| o.ws.id() == workspace_id)
-                    || format!("missing:{}", e.path.display()) == workspace_id
-            });
-            match found {
-                Some(e) => (e.path.clone(), e.open.as_ref().map(|o| o.ws.clone())),
-                None => {
-                    return Err(AppError::workspace(format!(
-                        "no workspace with id {workspace_id}"
-                    )))
-                }
-            }
-        };
+    /// Stops the workspace's processes, forgets the folder, and with `delete_history` removes
+    /// that folder's store too.
+    pub fn remove(&self, key: &str, delete_history: bool) -> AppResult<()> {
+        let path = self.path_of(key)?;
+        let ws = self
+            .entries()?
+            .iter()
+            .find(|e| e.path == path)
+            .and_then(|e| e.open.as_ref().map(|o| o.ws.clone()));
         if let Some(ws) = &ws {
             if ws.check_present().is_ok() {
                 ws.close()?;
             }
         }
-        self.entries()?.retain(|e| e.path != path);
+        {
+            let mut entries = self.entries()?;
+            entries.retain(|e| e.path != path);
+            if let Ok(mut running) = self.running.lock() {
+                running.remove(&path);
+            }
+        }
         self.save_config(|c| {
             c.workspaces.retain(|p| p != &path);
             c.recent_commands.remove(&*path.to_string_lossy());
         })?;
         if delete_history {
-            let store = path.join(".procdeck");
+            // The store folder itself is removed, never what a link there points to.
+            let store = path.join(STORE_DIR);
             if let Err(e) = std::fs::remove_dir_all(&store) {
                 if e.kind() != std::io::ErrorKind::NotFound {
                     return Err(AppError::workspace(format!(
@@ -321,6 +411,20 @@ impl Registry {
     }
 }
 
+/// Flags the start-up done when dropped, and tells the window the list.
+struct MarkStarted<'a>(&'a Registry);
+
+impl Drop for MarkStarted<'_> {
+    fn drop(&mut self) {
+        let (done, ready) = &self.0.started;
+        if let Ok(mut done) = done.lock() {
+            *done = true;
+        }
+        ready.notify_all();
+        self.0.announce();
+    }
+}
+
 fn info_of(path: &Path, ws: Option<&Arc<Workspace>>) -> WorkspaceInfo {
     let name = path
         .file_name()
@@ -329,10 +433,7 @@ fn info_of(path: &Path, ws: Option<&Arc<Workspace>>) -> WorkspaceInfo {
     let records = ws.and_then(|ws| ws.list().ok());
     let missing = !path.is_dir() || records.is_none();
     WorkspaceInfo {
-        id: match (ws, missing) {
-            (Some(ws), false) => ws.id().to_owned(),
-            _ => format!("missing:{}", path.display()),
-        },
+        id: key_of(path),
         path: path.display().to_string(),
         name,
         missing,

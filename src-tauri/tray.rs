@@ -23,13 +23,14 @@ pub struct TrayModel {
     pub items: Vec<Option<(String, String, bool)>>,
 }
 
-/// The id of a "Stop <title>" item, and back.
+/// The id of a "Stop <title>" item, and back. Workspace keys are paths, which hold slashes;
+/// process ids never do, so the last slash splits them.
 pub fn stop_item_id(workspace_id: &str, process_id: &str) -> String {
     format!("{STOP_PREFIX}{workspace_id}/{process_id}")
 }
 
 pub fn parse_stop_item(id: &str) -> Option<(&str, &str)> {
-    id.strip_prefix(STOP_PREFIX)?.split_once('/')
+    id.strip_prefix(STOP_PREFIX)?.rsplit_once('/')
 }
 
 pub fn model(workspaces: &[(WorkspaceInfo, Vec<ProcessRecord>)]) -> TrayModel {
@@ -202,6 +203,15 @@ mod tests {
             .map(|(id, ..)| id.clone())
             .unwrap_or_default();
         assert_eq!(parse_stop_item(&first), Some(("ws_1", "p1")));
+    }
+
+    #[test]
+    fn a_stop_item_names_a_workspace_whose_key_is_a_path() {
+        let id = stop_item_id("/home/me/code/shop", "proc_2026-01-01T0000_abcdef");
+        assert_eq!(
+            parse_stop_item(&id),
+            Some(("/home/me/code/shop", "proc_2026-01-01T0000_abcdef"))
+        );
     }
 
     #[test]

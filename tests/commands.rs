@@ -13,7 +13,25 @@ use tauri::{Listener, Manager, WebviewWindow};
 
 use procdeck_app::dto::{OutputFrame, PROCESS_EVENT};
 use procdeck_app::streams::Streams;
+use procdeck_engine::store::STORE_DIR;
 use procdeck_engine::Settings;
+
+/// Long enough for anything on a loaded machine: waits end when their condition holds.
+const DEADLINE: Duration = Duration::from_secs(30);
+
+/// Polls `done` until it holds (true) or the deadline passes (false).
+fn wait_until(mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        if done() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
 
 fn settings() -> Settings {
     Settings {
@@ -92,7 +110,7 @@ impl App {
     }
 
     fn wait_status(&self, ws: &str, id: &str, status: &str) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(20);
+        let deadline = Instant::now() + DEADLINE;
         loop {
             let list = self.ok("list_processes", json!({ "workspaceId": ws }));
             let record = list
@@ -132,7 +150,12 @@ fn workspaces_are_added_listed_remembered_and_bad_folders_rejected() {
     let a = app();
     let dir = folder();
     let id = a.add(dir.0.path());
-    assert!(id.starts_with("ws_"), "{id}");
+    let canonical = dir.0.path().canonicalize().expect("canon");
+    assert_eq!(
+        id,
+        canonical.to_string_lossy(),
+        "a workspace is named by its folder"
+    );
     let again = a.ok("add_workspace", json!({ "path": dir.0.path() }));
     assert_eq!(
         again["id"],
@@ -267,7 +290,7 @@ fn a_process_runs_is_read_grepped_stopped_and_removed_through_the_commands() {
     let recent = a.ok("recent_commands", json!({ "workspaceId": ws }));
     assert_eq!(recent[0], "sleep 600");
 
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + DEADLINE;
     loop {
         let log = events.lock().map(|e| e.join("\n")).unwrap_or_default();
         if log.contains("\"removed\"") && log.contains(&id) {
@@ -343,7 +366,7 @@ fn live_output_streams_in_order_and_ends_with_the_record() {
     let mut open = false;
     let mut next_offset = 0;
     loop {
-        match rx.recv_timeout(Duration::from_secs(20)).expect("a frame") {
+        match rx.recv_timeout(DEADLINE).expect("a frame") {
             OutputFrame::Data {
                 offset,
                 end,
@@ -383,33 +406,417 @@ fn live_output_streams_in_order_and_ends_with_the_record() {
     assert_eq!(next_offset, offset);
 }
 
+/// The names between the brackets that follow `opening` in `source`, each ending with `,`:
+/// the commands of `generate_handler![…]` in lib.rs or of `COMMANDS: &[…]` in build.rs.
+fn listed_after<'a>(source: &'a str, opening: &str) -> Vec<&'a str> {
+    let start = source.find(opening).map(|i| i + opening.len());
+    let list = start.map_or("", |i| &source[i..]);
+    let list = &list[..list.find(']').unwrap_or(0)];
+    list.split(',')
+        .map(|item| item.trim().trim_matches('"'))
+        .map(|item| item.strip_prefix("commands::").unwrap_or(item))
+        .filter(|item| !item.is_empty())
+        .collect()
+}
+
+fn registered_commands() -> Vec<&'static str> {
+    let mut handler = listed_after(
+        include_str!("../src-tauri/lib.rs"),
+        "tauri::generate_handler![",
+    );
+    handler.sort_unstable();
+    handler
+}
+
 #[test]
 fn capabilities_grant_every_command_the_app_registers() {
+    let handler = registered_commands();
+    assert!(
+        handler.contains(&"start_process") && handler.contains(&"set_prefs"),
+        "the handler list was read: {handler:?}"
+    );
+    let mut declared = listed_after(
+        include_str!("../src-tauri/build.rs"),
+        "COMMANDS: &[&str] = &[",
+    );
+    declared.sort_unstable();
+    assert_eq!(
+        declared, handler,
+        "build.rs declares exactly the commands lib.rs registers"
+    );
+
     let capability: Value = serde_json::from_str(include_str!("../capabilities/default.json"))
         .expect("capability json");
-    let granted: Vec<&str> = capability["permissions"]
+    let mut granted: Vec<String> = capability["permissions"]
         .as_array()
         .expect("list")
         .iter()
         .filter_map(Value::as_str)
+        .filter(|p| !p.starts_with("core:"))
+        .map(str::to_owned)
         .collect();
-    let build = include_str!("../src-tauri/build.rs");
-    let declared: Vec<&str> = build
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix('"')?.strip_suffix("\","))
+    granted.sort_unstable();
+    let mut wanted: Vec<String> = handler
+        .iter()
+        .map(|cmd| format!("allow-{}", cmd.replace('_', "-")))
         .collect();
-    assert!(declared.len() >= 18, "{declared:?}");
-    for cmd in declared {
-        let permission = format!("allow-{}", cmd.replace('_', "-"));
-        assert!(
-            granted.contains(&permission.as_str()),
-            "{permission} missing from capabilities/default.json"
-        );
+    wanted.sort_unstable();
+    assert_eq!(
+        granted, wanted,
+        "capabilities/default.json grants each registered command and nothing else"
+    );
+}
+
+#[test]
+fn every_registered_command_answers_through_the_ipc() {
+    let a = app();
+    let dir = folder();
+    let picked = folder();
+    std::fs::write(
+        dir.0.path().join("package.json"),
+        r#"{ "scripts": { "dev": "vite" } }"#,
+    )
+    .expect("package.json");
+    let called = Mutex::new(Vec::<&str>::new());
+    let call = |cmd: &'static str, args: Value| {
+        called.lock().expect("called").push(cmd);
+        a.invoke(cmd, args)
+    };
+    let ok = |cmd: &'static str, args: Value| {
+        call(cmd, args).unwrap_or_else(|e| panic!("{cmd} failed: {e}"))
+    };
+    let err = |cmd: &'static str, args: Value| match call(cmd, args) {
+        Ok(v) => panic!("{cmd} should fail, returned {v}"),
+        Err(e) => e,
+    };
+
+    // The folder dialog needs someone to click: a picker stands in for it, once with a folder and
+    // once cancelled.
+    let choice = Arc::new(Mutex::new(Some(picked.0.path().to_owned())));
+    let next = choice.clone();
+    a.app
+        .manage(Arc::new(procdeck_app::commands::FolderPicker::new(
+            move || Ok(next.lock().expect("choice").take()),
+        )));
+    let info = ok("pick_workspace", json!({}));
+    let picked_key = picked.0.path().canonicalize().expect("canon");
+    assert_eq!(info["id"], picked_key.to_string_lossy().as_ref(), "{info}");
+    assert_eq!(ok("pick_workspace", json!({})), Value::Null, "cancelled");
+
+    let ws = ok("add_workspace", json!({ "path": dir.0.path() }))["id"]
+        .as_str()
+        .expect("key")
+        .to_owned();
+    assert_eq!(
+        ok("list_workspaces", json!({})).as_array().map(Vec::len),
+        Some(2)
+    );
+    let suggestions = ok("suggestions", json!({ "workspaceId": ws }));
+    assert!(
+        suggestions
+            .as_array()
+            .is_some_and(|s| s.iter().any(|s| s["name"] == "dev"
+                && s["source"] == "package.json"
+                && s["command"] == "npm run dev")),
+        "{suggestions}"
+    );
+
+    // A process that listens on a port the system picks and says which.
+    let listen = "exec perl -MIO::Socket::INET -e '$|=1; my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => \"127.0.0.1\", LocalPort => 0) or die $!; print $s->sockport, \"\\n\"; sleep 600'";
+    let server = ok(
+        "start_process",
+        json!({ "workspaceId": ws, "command": listen, "title": "server", "env": {} }),
+    );
+    let server_id = server["id"].as_str().expect("id").to_owned();
+    assert_eq!(server["workspaceId"], ws.as_str());
+    let mut port = 0;
+    assert!(
+        wait_until(|| {
+            let head = ok(
+                "read_output",
+                json!({ "workspaceId": ws, "id": server_id, "request": { "method": "head", "lines": 1 } }),
+            );
+            port = head["content"]
+                .as_str()
+                .and_then(|c| c.strip_suffix('\n'))
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(0);
+            port > 0
+        }),
+        "the server never said its port"
+    );
+    assert!(
+        wait_until(|| {
+            ok(
+                "listening_ports",
+                json!({ "workspaceId": ws, "id": server_id }),
+            )
+            .as_array()
+            .is_some_and(|l| l.iter().any(|p| p["port"] == port))
+        }),
+        "port {port} never listed"
+    );
+    let subscription = ok(
+        "follow_output",
+        json!({ "workspaceId": ws, "id": server_id, "fromOffset": 0, "onFrame": "__CHANNEL__:7" }),
+    );
+    assert!(subscription.is_u64(), "{subscription}");
+    assert_eq!(
+        ok("unfollow_output", json!({ "subscription": subscription })),
+        Value::Null
+    );
+    let unknown = "proc_2026-01-01T0000_abcdef";
+    let missing = err(
+        "follow_output",
+        json!({ "workspaceId": ws, "id": unknown, "fromOffset": null, "onFrame": "__CHANNEL__:8" }),
+    );
+    assert_eq!(missing["kind"], "notFound", "{missing}");
+    let killed = ok(
+        "kill_process",
+        json!({ "workspaceId": ws, "id": server_id }),
+    );
+    assert_eq!(killed["status"], "stopped");
+
+    // A process that fails because its port is taken.
+    let clash = ok(
+        "start_process",
+        json!({ "workspaceId": ws, "command": "echo 'Error: listen EADDRINUSE: address already in use :::4321'; exit 1", "title": null, "env": {} }),
+    );
+    let clash_id = clash["id"].as_str().expect("id").to_owned();
+    a.wait_status(&ws, &clash_id, "error");
+    let conflict = ok(
+        "port_conflict",
+        json!({ "workspaceId": ws, "id": clash_id }),
+    );
+    assert_eq!(conflict["port"], 4321, "{conflict}");
+    let again = ok(
+        "restart_process",
+        json!({ "workspaceId": ws, "id": clash_id }),
+    );
+    assert_eq!(again["command"], clash["command"]);
+    assert_eq!(again["workspaceId"], ws.as_str());
+
+    // Files and the browser are opened by other programs: only what is refused before them runs.
+    let no_file = err(
+        "open_output_file",
+        json!({ "workspaceId": ws, "id": unknown }),
+    );
+    assert_eq!(no_file["kind"], "notFound", "{no_file}");
+    let no_reveal = err(
+        "reveal_output_file",
+        json!({ "workspaceId": ws, "id": unknown }),
+    );
+    assert_eq!(no_reveal["kind"], "notFound", "{no_reveal}");
+    let no_port = err("open_port", json!({ "port": 0 }));
+    assert_eq!(no_port["kind"], "workspace", "{no_port}");
+
+    let prefs = ok("get_prefs", json!({}));
+    assert_eq!(prefs["notifications"], true, "{prefs}");
+    let mut changed = prefs.clone();
+    changed["notifications"] = json!(false);
+    assert_eq!(ok("set_prefs", json!({ "value": changed })), changed);
+    assert_eq!(ok("get_prefs", json!({})), changed);
+
+    // The rest are the commands every other test uses; each is called once here too.
+    let listed = ok("list_processes", json!({ "workspaceId": ws }));
+    assert_eq!(listed.as_array().map(Vec::len), Some(3), "{listed}");
+    let stopped = ok(
+        "stop_process",
+        json!({ "workspaceId": ws, "id": again["id"] }),
+    );
+    assert_eq!(stopped["workspaceId"], ws.as_str());
+    let tail = ok(
+        "read_output",
+        json!({ "workspaceId": ws, "id": clash_id, "request": { "method": "tail", "lines": 1 } }),
+    );
+    assert!(tail["content"]
+        .as_str()
+        .is_some_and(|c| c.contains("EADDRINUSE")));
+    let grep = ok(
+        "grep_output",
+        json!({ "workspaceId": ws, "id": clash_id, "pattern": "4321", "limit": 5 }),
+    );
+    assert_eq!(grep["matchingLines"], 1);
+    let chunk = ok(
+        "lines_before",
+        json!({ "workspaceId": ws, "id": clash_id, "endOffset": null, "lines": 1 }),
+    );
+    assert_eq!(chunk["lines"].as_array().map(Vec::len), Some(1));
+    let recent = ok("recent_commands", json!({ "workspaceId": ws }));
+    assert_eq!(recent.as_array().map(Vec::len), Some(2), "{recent}");
+    assert_eq!(
+        ok(
+            "remove_process",
+            json!({ "workspaceId": ws, "id": clash_id })
+        ),
+        Value::Null
+    );
+    assert_eq!(
+        ok(
+            "remove_workspace",
+            json!({ "workspaceId": ws, "deleteHistory": false })
+        ),
+        Value::Null
+    );
+    assert!(dir.0.path().join(STORE_DIR).exists(), "history kept");
+
+    let mut called = called.into_inner().expect("called");
+    called.sort_unstable();
+    called.dedup();
+    assert_eq!(called, registered_commands(), "every command was called");
+}
+
+#[test]
+fn two_folders_with_the_same_store_id_are_kept_apart() {
+    let first = folder();
+    let second = folder();
+    {
+        let (ws, _) = procdeck_engine::Workspace::open(first.0.path(), settings()).expect("open");
+        let record = ws
+            .start(procdeck_engine::StartRequest::new("echo first"))
+            .expect("start");
+        wait_for_output(&ws, &record.id, "first");
+    }
+    // What `cp -r project copy` does to the store.
+    let copied = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(first.0.path().join(STORE_DIR))
+        .arg(second.0.path())
+        .status()
+        .expect("cp");
+    assert!(copied.success());
+    let id_file = |f: &Folder| {
+        std::fs::read(f.0.path().join(STORE_DIR).join("workspace.json")).expect("workspace.json")
+    };
+    assert_eq!(
+        id_file(&first),
+        id_file(&second),
+        "the copy has the same id"
+    );
+
+    let a = app();
+    let one = a.add(first.0.path());
+    let two = a.add(second.0.path());
+    assert_ne!(one, two);
+    let second_path = second.0.path().canonicalize().expect("canon");
+    assert_eq!(two, second_path.to_string_lossy());
+
+    let record = a.ok(
+        "start_process",
+        json!({ "workspaceId": two, "command": "pwd", "title": null, "env": {} }),
+    );
+    assert_eq!(record["workspaceId"], two.as_str());
+    assert_eq!(record["cwd"], second_path.to_string_lossy().as_ref());
+    let id = record["id"].as_str().expect("id").to_owned();
+    a.wait_status(&two, &id, "stopped");
+    let out = a.ok(
+        "read_output",
+        json!({ "workspaceId": two, "id": id, "request": { "method": "tail", "lines": 1 } }),
+    );
+    assert_eq!(
+        out["content"],
+        format!("{}\n", second_path.display()),
+        "it ran in the second folder"
+    );
+    let listed = a.ok("list_processes", json!({ "workspaceId": two }));
+    assert!(
+        listed
+            .as_array()
+            .is_some_and(|l| l.iter().any(|r| r["id"] == id.as_str())
+                && l.iter().all(|r| r["workspaceId"] == two.as_str())),
+        "every record read from the second folder names it, copied ones too: {listed}"
+    );
+    let first_list = a.ok("list_processes", json!({ "workspaceId": one }));
+    assert_eq!(first_list.as_array().map(Vec::len), Some(1), "{first_list}");
+
+    a.ok(
+        "remove_workspace",
+        json!({ "workspaceId": two, "deleteHistory": true }),
+    );
+    assert!(
+        !second.0.path().join(STORE_DIR).exists(),
+        "the second folder's history is deleted"
+    );
+    assert!(
+        first
+            .0
+            .path()
+            .join(STORE_DIR)
+            .join("workspace.json")
+            .exists(),
+        "the first folder's store is intact"
+    );
+    let still = a.ok("list_processes", json!({ "workspaceId": one }));
+    assert_eq!(still.as_array().map(Vec::len), Some(1), "{still}");
+    let left = a.ok("list_workspaces", json!({}));
+    assert_eq!(left.as_array().map(Vec::len), Some(1), "{left}");
+    assert_eq!(left[0]["id"], one.as_str());
+}
+
+/// A child holding a workspace's index lock until it is killed (by its pid).
+struct HeldLock(std::process::Child);
+
+impl HeldLock {
+    fn on(folder: &Path) -> HeldLock {
+        use std::io::BufRead;
+        let lock = folder.join(STORE_DIR).join("index.lock");
+        let mut child = std::process::Command::new("flock")
+            .arg("--no-fork")
+            .arg(&lock)
+            .args(["sh", "-c", "echo locked; exec sleep 600"])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("flock");
+        let mut line = String::new();
+        let stdout = child.stdout.take().expect("stdout");
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read");
+        let held = HeldLock(child);
+        assert_eq!(line, "locked\n", "the lock is held");
+        held
     }
 }
 
+impl Drop for HeldLock {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn the_app_starts_before_its_workspaces_are_opened() {
+    let dir = folder();
+    drop(procdeck_engine::Workspace::open(dir.0.path(), settings()).expect("open"));
+    let config = tempfile::tempdir().expect("config dir");
+    // While another process holds the store's lock, opening the workspace waits for it.
+    let lock = HeldLock::on(dir.0.path());
+    let held = Arc::new(Mutex::new(Some(lock)));
+    // Ends the wait if installing blocked on the store, so that the test fails instead of hanging.
+    let watchdog_held = held.clone();
+    let watchdog = std::thread::spawn(move || {
+        std::thread::sleep(DEADLINE);
+        watchdog_held
+            .lock()
+            .map(|mut h| h.take().is_some())
+            .unwrap_or(false)
+    });
+    let a = app_with(config.path(), &[dir.0.path().to_owned()]);
+    let released_by_watchdog = held.lock().map(|h| h.is_none()).unwrap_or(true);
+    assert!(
+        !released_by_watchdog,
+        "installing the app waited for the workspace to open"
+    );
+    held.lock().expect("held").take();
+    let list = a.ok("list_workspaces", json!({}));
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+    assert_eq!(list[0]["missing"], false, "{list}");
+    drop(watchdog);
+}
+
 fn wait_for_output(ws: &procdeck_engine::Workspace, id: &str, want: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + DEADLINE;
     loop {
         let tail = ws
             .read(
@@ -451,10 +858,18 @@ fn started_commands_get_the_base_environment_under_their_own_variables() {
         ..settings()
     };
     let (ws, _) = procdeck_engine::Workspace::open(dir.0.path(), settings).expect("open");
-    // A start made while the environment is still being worked out waits for it.
+    // A start made while the environment is still being worked out waits for it: the
+    // environment is given only once the start has written its spec, the step just before it
+    // reads the environment.
+    let processes = dir.0.path().join(STORE_DIR).join("processes");
     let filler = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(300));
+        let reached = wait_until(|| {
+            std::fs::read_dir(&processes).is_ok_and(|mut entries| {
+                entries.any(|e| e.is_ok_and(|e| e.path().join("spec.json").exists()))
+            })
+        });
         pending.set(base);
+        reached
     });
     let mut env = std::collections::BTreeMap::new();
     env.insert("PD_OVER".to_owned(), "request".to_owned());
@@ -466,7 +881,10 @@ fn started_commands_get_the_base_environment_under_their_own_variables() {
             )
         })
         .expect("start");
-    filler.join().expect("filler thread");
+    assert!(
+        filler.join().expect("filler thread"),
+        "the start never wrote its spec"
+    );
     let out = wait_for_output(&ws, &record.id, "nvm-path");
     assert_eq!(out, "nvm-path request 1 1\n");
     assert!(
@@ -513,15 +931,74 @@ fn processes_left_running_at_quit_are_found_running_by_the_next_start_with_their
         "output from before the restart is intact"
     );
     let size = before["sizeBytes"].as_u64().expect("size");
-    std::thread::sleep(Duration::from_millis(300));
-    let later = b.ok(
-        "read_output",
-        json!({ "workspaceId": ws_id, "id": id, "request": { "method": "tail", "lines": 1 } }),
-    );
-    assert!(
-        later["sizeBytes"].as_u64().expect("size") > size,
-        "it kept writing while no app ran"
-    );
+    let grew = wait_until(|| {
+        let later = b.ok(
+            "read_output",
+            json!({ "workspaceId": ws_id, "id": id, "request": { "method": "tail", "lines": 1 } }),
+        );
+        later["sizeBytes"].as_u64().expect("size") > size
+    });
+    assert!(grew, "it kept writing while no app ran");
     let stopped = b.ok("stop_process", json!({ "workspaceId": ws_id, "id": id }));
     assert_eq!(stopped["status"], "stopped");
+}
+
+#[test]
+fn the_running_count_for_the_close_decision_follows_events_without_reading_stores() {
+    let a = app();
+    let registry = a
+        .app
+        .state::<Arc<procdeck_app::registry::Registry>>()
+        .inner()
+        .clone();
+    let dir = folder();
+    let ws = a.add(dir.0.path());
+    assert_eq!(registry.running_total(), 0);
+    let rec = a.ok(
+        "start_process",
+        json!({ "workspaceId": ws, "command": "sleep 600", "title": null, "env": {} }),
+    );
+    assert!(
+        wait_until(|| registry.running_total() == 1),
+        "the start was counted"
+    );
+    // A process started by another front (the CLI) is counted from the store watcher's events.
+    let (other, _) = procdeck_engine::Workspace::open(dir.0.path(), settings()).expect("open");
+    let cli = other
+        .start(procdeck_engine::StartRequest::new("sleep 600"))
+        .expect("start");
+    assert!(
+        wait_until(|| registry.running_total() == 2),
+        "the other front's start was counted"
+    );
+    other
+        .stop(&cli.id, procdeck_engine::StopRequest::default())
+        .expect("stop");
+    a.ok(
+        "stop_process",
+        json!({ "workspaceId": ws, "id": rec["id"] }),
+    );
+    assert!(
+        wait_until(|| registry.running_total() == 0),
+        "the stops were counted"
+    );
+    assert_eq!(
+        procdeck_app::desktop::close_action(registry.running_total(), false),
+        procdeck_app::desktop::CloseAction::Quit
+    );
+
+    a.ok(
+        "start_process",
+        json!({ "workspaceId": ws, "command": "sleep 600", "title": null, "env": {} }),
+    );
+    assert!(wait_until(|| registry.running_total() == 1));
+    a.ok(
+        "remove_workspace",
+        json!({ "workspaceId": ws, "deleteHistory": false }),
+    );
+    assert_eq!(
+        registry.running_total(),
+        0,
+        "a removed workspace counts no more"
+    );
 }

@@ -2,6 +2,7 @@
 
 export type WorkspaceInfo = { 
 /**
- * The engine's workspace id, or `missing:<path>` while the folder is gone.
+ * The workspace's key: its canonical folder path (also while the folder is gone). Commands,
+ * events and the records the app returns name the workspace by it.
  */
 id: string, path: string, name: string, missing: boolean, running: number, total: number, };
