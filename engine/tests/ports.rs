@@ -29,7 +29,8 @@ time.sleep(30)
 /// Binds a TCP socket to a port the kernel picks, on every address (IPv6 and IPv4 when the
 /// machine has IPv6), without listening, and prints the port. Without `SO_REUSEADDR` or
 /// `SO_REUSEPORT` the bound socket keeps every other socket of this network namespace off that
-/// port, so nothing can be listening on it while this process lives.
+/// port, so nothing can be listening on it while this process lives. It checks that first: a
+/// listener that asks for `SO_REUSEADDR` (as most servers do) must be refused the port.
 const PORT_HOLDER: &str = r#"
 import socket, time
 try:
@@ -39,7 +40,16 @@ try:
 except OSError:
     s = socket.socket(socket.AF_INET)
     s.bind(("0.0.0.0", 0))
-print(s.getsockname()[1], flush=True)
+port = s.getsockname()[1]
+probe = socket.socket(socket.AF_INET)
+probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+try:
+    probe.bind(("127.0.0.1", port))
+    probe.listen()
+    print("NOT HELD: another socket could listen on", port, flush=True)
+except OSError:
+    print(port, flush=True)
+probe.close()
 time.sleep(30)
 "#;
 

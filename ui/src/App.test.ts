@@ -1,8 +1,8 @@
 /**
  * The whole app in jsdom against a fake backend that behaves like the real one when a process is
  * already printing as the app opens: frames through the Channel, a process event a second (here
- * much faster), workspace events. Guards the bug seen in the real app (a loop of lines_before
- * calls, the list stuck in its loading state): every IPC call must come from a real change.
+ * much faster), workspace events. Every IPC call must come from a real change: no loop of
+ * lines_before calls, and the list leaves its loading state.
  */
 
 import { emit } from '@tauri-apps/api/event';
