@@ -178,6 +178,10 @@ impl Registry {
         let ws = Arc::new(ws);
         let watcher = ws.watch()?;
         self.forward(path, &ws);
+        // The first listing reconciles the store; what it repaired or refused is said here.
+        for w in ws.take_warnings() {
+            tracing::warn!("{w}");
+        }
         entry.open = Some(Opened {
             ws: ws.clone(),
             _watcher: watcher,
