@@ -49,10 +49,7 @@ impl Config {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        let tmp = path.with_extension("json.tmp");
-        let bytes = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
-        std::fs::write(&tmp, bytes)?;
-        std::fs::rename(&tmp, path)
+        procdeck_engine::atomic::write_json(path, self).map_err(std::io::Error::other)
     }
 
     pub fn remember_command(&mut self, workspace: &Path, command: &str) {

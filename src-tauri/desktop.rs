@@ -155,7 +155,7 @@ fn notify_failure<R: Runtime>(app: &AppHandle<R>, record: &ProcessRecord) {
 pub fn failure_notification(record: &ProcessRecord) -> (String, String) {
     let how = match (record.status, record.exit_code, record.signal) {
         (Status::Lost, ..) => "was lost (its supervisor vanished)".to_owned(),
-        (_, _, Some(sig)) => format!("was killed by signal {sig}"),
+        (_, _, Some(sig)) => format!("was killed by {}", procdeck_engine::signal::name(sig)),
         (_, Some(code), None) => format!("exited with code {code}"),
         _ => "failed".to_owned(),
     };

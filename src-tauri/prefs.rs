@@ -78,12 +78,7 @@ impl PrefStore {
         if let Some(dir) = self.path.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        let tmp = self.path.with_extension("json.tmp");
-        std::fs::write(
-            &tmp,
-            serde_json::to_vec_pretty(&*prefs).map_err(std::io::Error::other)?,
-        )?;
-        std::fs::rename(&tmp, &self.path)?;
+        procdeck_engine::atomic::write_json(&self.path, &*prefs).map_err(std::io::Error::other)?;
         Ok(prefs.clone())
     }
 }

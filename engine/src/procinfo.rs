@@ -129,7 +129,10 @@ pub fn signallable(pid: u32) -> Option<libc::pid_t> {
 /// Waits until the process `pid` (verified by `start_time`) has exited, up to `timeout`, without
 /// polling: a pidfd becomes readable when the process ends. Returns true when it has exited.
 pub fn wait_exit(pid: u32, start_time: u64, timeout: Duration) -> bool {
-    let deadline = Instant::now() + timeout;
+    // A timeout too large to add is as good as forever.
+    let deadline = Instant::now()
+        .checked_add(timeout)
+        .unwrap_or_else(|| Instant::now() + Duration::from_secs(u64::from(u32::MAX)));
     match pidfd_open(pid) {
         Some(fd) => {
             // The pid may have been reused between the caller's check and the open.
@@ -186,6 +189,15 @@ fn pidfd_open(pid: u32) -> Option<OwnedFd> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn waiting_with_an_unaddable_timeout_does_not_panic() {
+        let mut child = std::process::Command::new("true").spawn().expect("spawn true");
+        let pid = child.id();
+        let start = start_time(pid).unwrap_or(0);
+        child.wait().expect("reap true");
+        assert!(wait_exit(pid, start, Duration::MAX));
+    }
 
     #[test]
     fn parses_stat_with_parentheses_and_spaces_in_the_name() {

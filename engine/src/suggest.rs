@@ -172,7 +172,7 @@ fn package_json(folder: &Path) -> Vec<Suggestion> {
             suggestion(
                 "package.json",
                 name.as_str(),
-                format!("{runner} run {}", shell_quote(name)),
+                format!("{runner} run {}", crate::shell::quote(name)),
             )
         })
         .collect()
@@ -210,19 +210,6 @@ fn package_runner(folder: &Path, declared: Option<&serde_json::Value>) -> &'stat
         "yarn"
     } else {
         "npm"
-    }
-}
-
-/// Quotes `word` for `bash -c` unless it only holds characters the shell leaves alone.
-fn shell_quote(word: &str) -> String {
-    let plain = !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_-.:/@+=,%".contains(c));
-    if plain {
-        word.to_owned()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
     }
 }
 
@@ -270,7 +257,7 @@ fn makefile(folder: &Path) -> Vec<Suggestion> {
     make_targets(&text)
         .into_iter()
         .map(|t| {
-            let command = format!("make {}", shell_quote(&t));
+            let command = format!("make {}", crate::shell::quote(&t));
             suggestion("Makefile", t, command)
         })
         .collect()
@@ -356,7 +343,7 @@ fn cargo(folder: &Path) -> Vec<Suggestion> {
                 out.push(suggestion(
                     "Cargo.toml",
                     format!("run --bin {bin}"),
-                    format!("cargo run --bin {}", shell_quote(bin)),
+                    format!("cargo run --bin {}", crate::shell::quote(bin)),
                 ));
             }
         }
@@ -454,12 +441,4 @@ serve-api:
         );
     }
 
-    #[test]
-    fn quotes_names_the_shell_would_split() {
-        assert_eq!(shell_quote("test:unit"), "test:unit");
-        assert_eq!(shell_quote("dev server"), "'dev server'");
-        assert_eq!(shell_quote("it's"), r"'it'\''s'");
-        assert_eq!(shell_quote("a;rm -rf /"), "'a;rm -rf /'");
-        assert_eq!(shell_quote(""), "''");
-    }
 }

@@ -123,7 +123,7 @@ impl Workspace {
             return Err(Error::EmptyCommand);
         }
         for (key, value) in &req.env {
-            if !valid_env_name(key) || value.contains('\0') {
+            if !crate::shell::is_env_name(key) || value.contains('\0') {
                 return Err(Error::InvalidEnv(format!("{key}={value}")));
             }
         }
@@ -392,9 +392,8 @@ impl Workspace {
         out: &mut dyn std::io::Write,
     ) -> Result<u64> {
         let src = self.source(id)?;
-        let end = src.len();
-        let start = max_bytes.map_or(0, |m| end.saturating_sub(m));
-        output::copy_to(&src, start, end, out)
+        let start = output::window_start(&src, max_bytes);
+        output::copy_to(&src, start, src.len(), out)
     }
 
     /// Streams every matching line to `out`, like grep; returns how many matched.
@@ -476,10 +475,4 @@ impl ReadMethod {
             _ => None,
         }
     }
-}
-
-fn valid_env_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c == '_' || c.is_ascii_alphabetic())
-        && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
 }
