@@ -3,6 +3,9 @@
 //! `output.log`, `output.meta.json`, `exit.json` and `shim.log`.
 
 use std::collections::BTreeMap;
+use std::fs::OpenOptions;
+use std::io::Read;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -14,6 +17,9 @@ pub const SHIM: &str = "shim.json";
 pub const EXIT: &str = "exit.json";
 pub const STOP: &str = "stop.json";
 pub const SHIM_LOG: &str = "shim.log";
+/// More than any record file Procdeck writes (a spec's environment is bounded by the kernel's
+/// limit on a command's environment, 2 MiB by default).
+const MAX_JSON_BYTES: u64 = 4 * 1024 * 1024;
 
 /// What to run, fixed at start.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -29,6 +35,10 @@ pub struct Spec {
     pub started_at: String,
     pub stop_grace_ms: u64,
     pub output_cap_bytes: u64,
+    /// HMAC of the fields above under the user's key ([`crate::origin`]); absent or wrong in a
+    /// spec that this user's Procdeck did not write.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
 }
 
 /// Who is running it, written by the shim once the command has started.
@@ -62,15 +72,41 @@ pub struct StopFile {
     pub grace_ms: u64,
 }
 
+/// Reads one of a process folder's JSON files; None when it does not exist. The folder may have
+/// come with the workspace, so the file is opened without following a symlink and without
+/// blocking (a FIFO would hang the reader), and must be a regular file of a sane size.
 pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>> {
-    match std::fs::read(path) {
-        Ok(bytes) => serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|e| Error::Corrupt {
-                path: path.to_owned(),
-                reason: e.to_string(),
-            }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Error::io("reading", path, e)),
+    let corrupt = |reason: String| Error::Corrupt {
+        path: path.to_owned(),
+        reason,
+    };
+    let mut file = match OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+    {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            return Err(corrupt("it is a symbolic link".into()))
+        }
+        Err(e) => return Err(Error::io("reading", path, e)),
+    };
+    let meta = file.metadata().map_err(|e| Error::io("reading", path, e))?;
+    if !meta.is_file() {
+        return Err(corrupt("it is not a regular file".into()));
     }
+    if meta.len() > MAX_JSON_BYTES {
+        return Err(corrupt(format!(
+            "it holds {} bytes, more than the {MAX_JSON_BYTES} a record file may",
+            meta.len()
+        )));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_JSON_BYTES)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io("reading", path, e))?;
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|e| corrupt(e.to_string()))
 }

@@ -14,8 +14,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, IoContext, Result};
 use crate::lock::FileLock;
 use crate::output::{OutputMeta, OUTPUT_FILE};
+use crate::origin::Trust;
 use crate::procdir::{self, ExitInfo, ShimInfo, Spec};
-use crate::record::{ProcessRecord, Status, Supervisor};
+use crate::record::{Origin, ProcessRecord, Status, Supervisor};
 use crate::{atomic, id, procinfo};
 
 pub const STORE_DIR: &str = ".procdeck";
@@ -38,11 +39,12 @@ pub struct Store {
     dir: PathBuf,
     workspace_id: String,
     warnings: Mutex<Vec<String>>,
+    trust: Trust,
 }
 
 impl Store {
-    /// Opens (creating when needed) the store of `folder`.
-    pub fn open(folder: &Path) -> Result<Store> {
+    /// Opens (creating when needed) the store of `folder`; `trust` tells its records' origin.
+    pub fn open(folder: &Path, trust: Trust) -> Result<Store> {
         let root = check_folder(folder)?;
         let dir = root.join(STORE_DIR);
         let unwritable = |source| Error::Unwritable {
@@ -59,6 +61,7 @@ impl Store {
             dir,
             workspace_id: String::new(),
             warnings: Mutex::new(Vec::new()),
+            trust,
         };
         store.workspace_id = store.load_or_create_workspace_id()?;
         store.create_index_if_new()?;
@@ -75,6 +78,10 @@ impl Store {
 
     pub fn workspace_id(&self) -> &str {
         &self.workspace_id
+    }
+
+    pub fn trust(&self) -> &Trust {
+        &self.trust
     }
 
     pub fn index_path(&self) -> PathBuf {
@@ -289,6 +296,7 @@ impl Store {
     /// (`lost`). Returns true when anything but the sizes changed.
     pub fn refresh(&self, record: &mut ProcessRecord) -> bool {
         let dir = self.processes_dir().join(&record.id);
+        self.trust.stamp(record, &dir, &self.root);
         record.output_size_bytes = fs::metadata(dir.join(OUTPUT_FILE))
             .map(|m| m.len())
             .unwrap_or(0);
@@ -348,6 +356,9 @@ pub fn record_from(spec: &Spec, shim: Option<&ShimInfo>) -> ProcessRecord {
         stopping_since: None,
         env: spec.env.clone(),
         stop_grace_ms: spec.stop_grace_ms,
+        output_cap_bytes: spec.output_cap_bytes,
+        // Worked out by `Store::refresh`, which every record passes through.
+        origin: Origin::Foreign,
         supervisor: shim.map(|s| Supervisor {
             shim_pid: s.shim_pid,
             shim_start_time: s.shim_start_time,
