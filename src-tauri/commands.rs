@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use procdeck_engine::{
-    ForeignConsent, GrepResult, LineChunk, ProcessRecord, ReadMethod, ReadRequest, ReadResult, StartRequest,
-    StopRequest, Workspace,
+    ForeignConsent, GrepResult, LineChunk, ProcessRecord, ReadMethod, ReadRequest, ReadResult,
+    StartRequest, StopRequest, Workspace,
 };
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Runtime, State};

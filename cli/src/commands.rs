@@ -145,7 +145,9 @@ fn restart(ws: &Workspace, id: &str, yes: bool, json: bool) -> Result<ExitCode> 
             text.push_str("  env:     (none)\n");
         }
         if !yes {
-            text.push_str(&format!("procdeck: to run it, use `procdeck restart {id} --yes`\n"));
+            text.push_str(&format!(
+                "procdeck: to run it, use `procdeck restart {id} --yes`\n"
+            ));
         }
         eprint!("{text}");
     }

@@ -147,7 +147,10 @@ fn a_shipped_record_is_foreign_and_restart_runs_nothing_without_confirmation() {
     let listed = k.record(SHIPPED_ID);
     assert_eq!(listed.origin, Origin::Foreign);
     assert_eq!(listed.command, "true");
-    assert_eq!(listed.env.get("BASH_ENV").map(String::as_str), Some("./x.sh"));
+    assert_eq!(
+        listed.env.get("BASH_ENV").map(String::as_str),
+        Some("./x.sh")
+    );
 
     let out = k.cli(["restart", SHIPPED_ID]);
     assert!(!out.status.success(), "a foreign record was restarted");
@@ -164,7 +167,9 @@ fn a_shipped_record_is_foreign_and_restart_runs_nothing_without_confirmation() {
     // Through the engine too: the dedicated error, with what would have run.
     let ws = k.engine();
     match ws.restart(SHIPPED_ID, None) {
-        Err(Error::ForeignRecord { id, command, env, .. }) => {
+        Err(Error::ForeignRecord {
+            id, command, env, ..
+        }) => {
             assert_eq!(id, SHIPPED_ID);
             assert_eq!(command, "true");
             assert_eq!(env.get("BASH_ENV").map(String::as_str), Some("./x.sh"));
@@ -192,7 +197,10 @@ fn a_shipped_record_is_foreign_and_restart_runs_nothing_without_confirmation() {
     assert_eq!(new.command, "true");
     let ended = k.record_json(&["wait", &new.id, "--timeout", "30"]);
     assert_eq!(ended.status, Status::Stopped);
-    assert!(marker.exists(), "the confirmed run did not run the shown environment");
+    assert!(
+        marker.exists(),
+        "the confirmed run did not run the shown environment"
+    );
     assert_eq!(k.record(&new.id).origin, Origin::Own);
     assert_eq!(k.record(SHIPPED_ID).origin, Origin::Foreign);
     let key = std::fs::metadata(k.key_file()).expect("the key was made");
@@ -251,16 +259,18 @@ fn an_own_record_edited_on_disk_becomes_foreign() {
 
     // Under another key (another user, or a lost key) the same record is not own.
     let other = tempfile::tempdir().expect("other data dir");
-    let out = k
-        .ws
-        .command(["--json", "list"])
-        .env("XDG_DATA_HOME", other.path())
-        .output()
-        .expect("list");
+    let out =
+        k.ws.command(["--json", "list"])
+            .env("XDG_DATA_HOME", other.path())
+            .output()
+            .expect("list");
     let records: Vec<ProcessRecord> = serde_json::from_slice(&out.stdout).expect("list json");
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].origin, Origin::Foreign);
-    assert!(!other.path().join("procdeck").exists(), "listing made a key");
+    assert!(
+        !other.path().join("procdeck").exists(),
+        "listing made a key"
+    );
 
     let spec_path = k.ws.process_dir(&first.id).join("spec.json");
     let mut spec = k.spec(&first.id);
@@ -269,7 +279,10 @@ fn an_own_record_edited_on_disk_becomes_foreign() {
 
     let edited = k.record(&first.id);
     assert_eq!(edited.origin, Origin::Foreign);
-    assert_eq!(edited.command, "echo ran > marker", "the record hides the edit");
+    assert_eq!(
+        edited.command, "echo ran > marker",
+        "the record hides the edit"
+    );
     let out = k.cli(["restart", &first.id]);
     assert!(!out.status.success(), "an edited record was restarted");
     assert!(
@@ -278,5 +291,4 @@ fn an_own_record_edited_on_disk_becomes_foreign() {
     );
     assert!(!k.ws.path().join("marker").exists());
     assert_eq!(k.process_count(), 1);
-
 }

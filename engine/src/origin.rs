@@ -4,7 +4,7 @@
 //! HMAC-SHA256 under a key only this user can read, over everything the spec says to run and
 //! the workspace folder it belongs to; a record is [`Origin::Own`] only when its tag verifies.
 
-use std::fs::{self, DirBuilder, File, OpenOptions};
+use std::fs::{DirBuilder, File, OpenOptions};
 use std::io::{ErrorKind, Read, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
@@ -34,7 +34,8 @@ pub fn default_key_file() -> Option<PathBuf> {
             .map(PathBuf::from)
             .filter(|p| p.is_absolute())
     };
-    let data = absolute("XDG_DATA_HOME").or_else(|| absolute("HOME").map(|h| h.join(".local/share")))?;
+    let data =
+        absolute("XDG_DATA_HOME").or_else(|| absolute("HOME").map(|h| h.join(".local/share")))?;
     Some(data.join("procdeck").join(KEY_FILE))
 }
 
@@ -73,7 +74,9 @@ impl Trust {
     /// None when there is no usable key (no home folder, a damaged key file): the spec is then
     /// written untagged and its record is foreign, which costs a confirmation, never a start.
     pub fn sign(&self, spec: &Spec, folder: &Path) -> Option<String> {
-        self.with_key(true, |key| hex::encode(key.mac(spec, folder).finalize().into_bytes()))
+        self.with_key(true, |key| {
+            hex::encode(key.mac(spec, folder).finalize().into_bytes())
+        })
     }
 
     /// Own when `spec`'s tag verifies for the workspace `folder` under this user's key.
@@ -81,7 +84,9 @@ impl Trust {
         let Some(tag) = spec.tag.as_deref().and_then(|t| hex::decode(t).ok()) else {
             return Origin::Foreign;
         };
-        let verified = self.with_key(false, |key| key.mac(spec, folder).verify_slice(&tag).is_ok());
+        let verified = self.with_key(false, |key| {
+            key.mac(spec, folder).verify_slice(&tag).is_ok()
+        });
         if verified == Some(true) {
             Origin::Own
         } else {
@@ -138,8 +143,8 @@ impl Key {
     /// The MAC over an unambiguous encoding of the spec: every field length-prefixed, in a
     /// fixed order, so that no two different specs feed it the same bytes.
     fn mac(&self, spec: &Spec, folder: &Path) -> HmacSha256 {
-        let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.0)
-            .expect("HMAC takes a key of any length");
+        let mut mac =
+            <HmacSha256 as Mac>::new_from_slice(&self.0).expect("HMAC takes a key of any length");
         let mut field = |bytes: &[u8]| {
             mac.update(&(bytes.len() as u64).to_le_bytes());
             mac.update(bytes);
@@ -185,10 +190,15 @@ fn load(file: &Path) -> Result<Option<Key>> {
         return Err(unsafe_key("it is not a regular file"));
     }
     if meta.permissions().mode() & 0o077 != 0 {
-        return Err(unsafe_key("other users can read or write it (expected mode 0600)"));
+        return Err(unsafe_key(
+            "other users can read or write it (expected mode 0600)",
+        ));
     }
     if meta.len() != KEY_LEN as u64 {
-        return Err(unsafe_key(&format!("it holds {} bytes, not {KEY_LEN}", meta.len())));
+        return Err(unsafe_key(&format!(
+            "it holds {} bytes, not {KEY_LEN}",
+            meta.len()
+        )));
     }
     let mut key = [0u8; KEY_LEN];
     f.read_exact(&mut key).ctx("reading the record key", file)?;
@@ -229,16 +239,15 @@ fn load_or_create(file: &Path) -> Result<Option<Key>> {
             Ok(Some(Key(key)))
         }
         Err(e) if e.error.kind() == ErrorKind::AlreadyExists => load(file),
-        Err(e) => {
-            let _ = fs::remove_file(e.file.path());
-            Err(Error::io("creating the record key", file, e.error))
-        }
+        // Dropping the error deletes the temporary file.
+        Err(e) => Err(Error::io("creating the record key", file, e.error)),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
+    use std::fs;
     use std::os::unix::fs::symlink;
 
     use super::*;
@@ -306,7 +315,11 @@ mod tests {
         symlink(&target, &link).expect("symlink");
         let trust = Trust::new(Some(link.clone()));
         assert!(trust.sign(&spec(), Path::new("/p")).is_none());
-        assert_eq!(fs::read(&target).expect("read"), [7u8; KEY_LEN], "target untouched");
+        assert_eq!(
+            fs::read(&target).expect("read"),
+            [7u8; KEY_LEN],
+            "target untouched"
+        );
 
         fs::set_permissions(&target, fs::Permissions::from_mode(0o644)).expect("chmod");
         assert!(matches!(load(&target), Err(Error::UnsafeKey { .. })));

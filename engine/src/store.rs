@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, IoContext, Result};
 use crate::lock::FileLock;
-use crate::output::{OutputMeta, OUTPUT_FILE};
 use crate::origin::Trust;
+use crate::output::{OutputMeta, OUTPUT_FILE};
 use crate::procdir::{self, ExitInfo, ShimInfo, Spec};
 use crate::record::{Origin, ProcessRecord, Status, Supervisor};
 use crate::{atomic, id, procinfo};

@@ -12,10 +12,10 @@ use tokio::sync::broadcast;
 
 use crate::error::{Error, IoContext, Result};
 use crate::events::Event;
+use crate::origin::Trust;
 use crate::output::{
     self, GrepResult, LineChunk, OutputSource, ReadMethod, ReadRequest, ReadResult,
 };
-use crate::origin::Trust;
 use crate::procdir::{self, Spec, StopFile};
 use crate::record::ProcessRecord;
 use crate::settings::Settings;
