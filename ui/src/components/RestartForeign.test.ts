@@ -15,6 +15,9 @@ interface Stats {
 }
 
 const TITLE = 'deploy (shipped)';
+// Generous limits: the fake backend answers after a random delay and the machine may be busy;
+// the waits poll, so a long limit costs nothing when things are quick.
+const WAIT_MS = 20_000;
 let component: ReturnType<typeof mount> | null = null;
 
 beforeAll(() => {
@@ -52,7 +55,7 @@ it('shows what a foreign record runs and restarts it only once confirmed', async
   const { default: App } = await import('../App.svelte');
   component = mount(App, { target: document.body });
   flushSync();
-  await vi.waitFor(() => expect(rows(TITLE).length).toBe(1), { timeout: 3000 });
+  await vi.waitFor(() => expect(rows(TITLE).length).toBe(1), { timeout: WAIT_MS });
   const shipped = rows(TITLE)[0];
   expect(shipped.querySelector('[data-testid="foreign-badge"]')).toBeTruthy();
 
@@ -82,10 +85,10 @@ it('shows what a foreign record runs and restarts it only once confirmed', async
   // Confirmed: one restart, and the new run is the user's own.
   click(rows(TITLE)[0].querySelector('[data-testid="restart-button"]'));
   click(dialog().querySelector('[data-testid="confirm-ok"]'));
-  await vi.waitFor(() => expect(rows(TITLE).length).toBe(2), { timeout: 3000 });
+  await vi.waitFor(() => expect(rows(TITLE).length).toBe(2), { timeout: WAIT_MS });
   expect(stats.calls.restart_process).toBe(1);
   const badges = rows(TITLE).map((r) => !!r.querySelector('[data-testid="foreign-badge"]'));
   expect(badges.filter(Boolean).length).toBe(1);
   const fresh = rows(TITLE).find((r) => r.dataset.processId !== id)!;
   expect(fresh.querySelector('[data-testid="foreign-badge"]')).toBeNull();
-});
+}, 60_000);
