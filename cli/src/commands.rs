@@ -136,7 +136,8 @@ fn restart(ws: &Workspace, id: &str, yes: bool, json: bool) -> Result<ExitCode> 
     if let Some(c) = &consent {
         let mut text = format!(
             "procdeck: {id} was not started by you in this folder; it runs:\n  command: {:?}\n  cwd:     {:?}\n",
-            c.command, record.cwd
+            c.command,
+            ws.folder()
         );
         for (name, value) in &c.env {
             text.push_str(&format!("  env:     {name:?}={value:?}\n"));

@@ -157,6 +157,10 @@ fn a_shipped_record_is_foreign_and_restart_runs_nothing_without_confirmation() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains(r#"command: "true""#), "{stderr}");
     assert!(stderr.contains(r#""BASH_ENV"="./x.sh""#), "{stderr}");
+    assert!(
+        stderr.contains(&format!("cwd:     {:?}", k.ws.canonical())),
+        "{stderr}"
+    );
     assert!(stderr.contains("--yes"), "{stderr}");
     let last = stderr.lines().last().unwrap_or_default();
     assert!(

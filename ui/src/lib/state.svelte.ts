@@ -255,7 +255,8 @@ class AppState {
       const answer = await this.ask({
         title: `Run “${r.title}”? You did not start it`,
         body: 'This record came with the folder (a cloned repository, another user) or was edited, not started by you here. Running it runs exactly this:',
-        run: { command: r.command, cwd: r.cwd, env: r.env },
+        // A restart runs in the workspace's folder, whatever the record says.
+        run: { command: r.command, cwd: this.workspaces.find((w) => w.id === r.workspaceId)?.path ?? r.cwd, env: r.env },
         confirmLabel: 'Run it',
         danger: true,
       });
