@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use procdeck_engine::{
-    GrepResult, LineChunk, ProcessRecord, ReadMethod, ReadRequest, ReadResult, StartRequest,
-    StopRequest, Workspace,
+    ForeignConsent, GrepResult, LineChunk, ProcessRecord, ReadMethod, ReadRequest, ReadResult,
+    StartRequest, StopRequest, Workspace,
 };
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Runtime, State};
@@ -192,20 +192,16 @@ pub async fn kill_process(
     on_record(&registry, workspace_id, move |ws| ws.stop(&id, now)).await
 }
 
+/// `consent` is what the window showed of a record the user did not start, and they confirmed.
 #[tauri::command]
 pub async fn restart_process(
     registry: Reg<'_>,
     workspace_id: String,
     id: String,
+    consent: Option<ForeignConsent>,
 ) -> AppResult<ProcessRecord> {
     on_record(&registry, workspace_id, move |ws| {
-        let old = ws.stop(&id, StopRequest::default())?;
-        ws.start(StartRequest {
-            title: Some(old.title),
-            env: old.env,
-            stop_grace: Some(Duration::from_millis(old.stop_grace_ms)),
-            ..StartRequest::new(old.command)
-        })
+        ws.restart(&id, consent.as_ref())
     })
     .await
 }

@@ -431,6 +431,8 @@ mod tests {
             stopping_since: None,
             env: Default::default(),
             stop_grace_ms: 2000,
+            output_cap_bytes: 0,
+            origin: procdeck_engine::Origin::Own,
             supervisor: None,
         }
     }

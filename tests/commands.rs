@@ -1002,3 +1002,49 @@ fn the_running_count_for_the_close_decision_follows_events_without_reading_store
         "a removed workspace counts no more"
     );
 }
+
+#[test]
+fn restarting_a_record_that_came_with_the_folder_needs_consent_to_what_it_runs() {
+    let a = app();
+    let dir = folder();
+    let root = std::fs::canonicalize(dir.0.path()).expect("canonical folder");
+    let id = "proc_2026-11-01T0900_c0ffee";
+    let proc_dir = root.join(".procdeck/processes").join(id);
+    std::fs::create_dir_all(&proc_dir).expect("process folder");
+    std::fs::write(root.join("x.sh"), "echo ran > marker\n").expect("script");
+    let spec = json!({
+        "id": id, "workspaceId": "ws_5b1pped00000", "title": "shipped", "command": "true",
+        "cwd": root, "env": { "BASH_ENV": "./x.sh" }, "startedAt": "2026-11-01T09:00:00.000Z",
+        "stopGraceMs": 2000, "outputCapBytes": 4096,
+    });
+    std::fs::write(proc_dir.join("spec.json"), spec.to_string()).expect("spec.json");
+    // Without an index or a shim record, the folder is rebuilt into a lost record.
+    let ws = a.add(&root);
+    let listed = a.wait_status(&ws, id, "lost");
+    assert_eq!(listed["origin"], "foreign");
+    assert_eq!(listed["env"]["BASH_ENV"], "./x.sh");
+
+    let refused = a.err("restart_process", json!({ "workspaceId": ws, "id": id }));
+    assert_eq!(refused["kind"], "foreignRecord", "{refused}");
+    let changed = json!({ "command": "true", "env": {} });
+    let refused = a.err(
+        "restart_process",
+        json!({ "workspaceId": ws, "id": id, "consent": changed }),
+    );
+    assert_eq!(refused["kind"], "foreignRecord", "{refused}");
+    assert!(!root.join("marker").exists(), "the shipped environment ran");
+
+    let consent = json!({ "command": "true", "env": { "BASH_ENV": "./x.sh" } });
+    let new = a.ok(
+        "restart_process",
+        json!({ "workspaceId": ws, "id": id, "consent": consent }),
+    );
+    assert_eq!(new["origin"], "own");
+    assert_eq!(new["outputCapBytes"], 4096);
+    let new_id = new["id"].as_str().expect("id").to_owned();
+    a.wait_status(&ws, &new_id, "stopped");
+    assert!(
+        root.join("marker").exists(),
+        "the confirmed run did not run"
+    );
+}

@@ -6,7 +6,8 @@ use std::sync::atomic::AtomicBool;
 use procdeck_engine::follow::{FollowChunk, FollowControl};
 use procdeck_engine::output::{LineFilter, LineMatcher, Utf8Carry};
 use procdeck_engine::{
-    shell, Error, ReadMethod, ReadRequest, Settings, StartRequest, StopRequest, Workspace,
+    shell, Error, ForeignConsent, Origin, ReadMethod, ReadRequest, Settings, StartRequest,
+    StopRequest, Workspace,
 };
 use serde_json::json;
 
@@ -50,6 +51,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             print::record(&record, json)?;
             ExitCode::SUCCESS
         }
+        Command::Restart { id, yes } => restart(&ws, &id, yes, json)?,
         Command::Rm { id } => {
             let id = ws.resolve(&id)?;
             ws.remove(&id)?;
@@ -103,6 +105,36 @@ fn start(ws: &Workspace, args: StartArgs, json: bool) -> Result<ExitCode> {
         output_cap_bytes: args.output_cap,
     })?;
     print::record(&record, json)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Restarts `id`. A record the user did not start is printed in full first (to stderr, quoted so
+/// that nothing in it reaches the terminal as control characters) and runs only with `yes`.
+fn restart(ws: &Workspace, name: &str, yes: bool, json: bool) -> Result<ExitCode> {
+    let id = &ws.resolve(name)?;
+    let record = ws.get(id)?;
+    let consent = (record.origin == Origin::Foreign).then(|| ForeignConsent::to(&record));
+    if let Some(c) = &consent {
+        let mut text = format!(
+            "procdeck: {id} was not started by you in this folder; it runs:\n  command: {:?}\n  cwd:     {:?}\n",
+            c.command,
+            ws.folder()
+        );
+        for (name, value) in &c.env {
+            text.push_str(&format!("  env:     {name:?}={value:?}\n"));
+        }
+        if c.env.is_empty() {
+            text.push_str("  env:     (none)\n");
+        }
+        if !yes {
+            text.push_str(&format!(
+                "procdeck: to run it, use `procdeck restart {id} --yes`\n"
+            ));
+        }
+        eprint!("{text}");
+    }
+    let new = ws.restart(id, if yes { consent.as_ref() } else { None })?;
+    print::record(&new, json)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -58,6 +58,15 @@ pub enum Error {
     Symlink(PathBuf),
     #[error("{path} is {kind}, not a regular file")]
     NotRegularFile { path: PathBuf, kind: &'static str },
+    #[error("process {id} was not started by you in this folder: its record came with the folder (a cloned repository, another user) or was edited. It would run {command:?} in {cwd:?} with {} environment variable(s){}; look at them, then confirm to run it", env.len(), env_summary(env))]
+    ForeignRecord {
+        id: String,
+        command: String,
+        cwd: PathBuf,
+        env: std::collections::BTreeMap<String, String>,
+    },
+    #[error("the record key {path} is not safe to use: {reason}")]
+    UnsafeKey { path: PathBuf, reason: String },
 }
 
 impl Error {
@@ -100,8 +109,19 @@ impl Error {
             Error::Watch(_) => "watch",
             Error::Symlink(_) => "symlink",
             Error::NotRegularFile { .. } => "notRegularFile",
+            Error::ForeignRecord { .. } => "foreignRecord",
+            Error::UnsafeKey { .. } => "unsafeKey",
         }
     }
+}
+
+/// The variables' names, so that a one-line message still says which ones would be set.
+fn env_summary(env: &std::collections::BTreeMap<String, String>) -> String {
+    if env.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = env.keys().map(|name| format!("{name:?}")).collect();
+    format!(": {}", names.join(", "))
 }
 
 /// The regex crate explains a parse error over several lines (the pattern, a caret, then the

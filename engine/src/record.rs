@@ -34,6 +34,20 @@ impl Status {
     }
 }
 
+/// Who made a record: this user's Procdeck, or anyone else (a `.procdeck` folder that came with
+/// a cloned repository, another user of a shared folder, a hand edit).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(rename_all = "camelCase")]
+pub enum Origin {
+    /// Its spec carries a tag that verifies under this user's key: started by this user.
+    Own,
+    /// Anything else. Running it again runs whatever its author wrote, so it is shown in full
+    /// and confirmed first.
+    #[default]
+    Foreign,
+}
+
 /// One process of a workspace, as stored in `index.json` and shown to every front.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
@@ -75,6 +89,13 @@ pub struct ProcessRecord {
     #[serde(default)]
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub stop_grace_ms: u64,
+    /// Output kept for this process, in bytes.
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub output_cap_bytes: u64,
+    /// Worked out from `spec.json` on every read; whatever `index.json` says here is ignored.
+    #[serde(default)]
+    pub origin: Origin,
     /// The shim's identity, so that a reused pid is never signalled.
     #[serde(default)]
     #[cfg_attr(feature = "ts", ts(skip))]

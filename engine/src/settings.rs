@@ -15,6 +15,8 @@ pub struct Settings {
     /// Variables every started command gets on top of the starter's environment (the login
     /// shell's, colour forcing); a start's own variables override them. Not stored in records.
     pub base_env: BaseEnv,
+    /// This user's key for marking records as their own ([`crate::origin`]); None marks none.
+    pub key_file: Option<std::path::PathBuf>,
 }
 
 /// An environment that may still be being worked out (reading the login shell takes a moment):
@@ -90,6 +92,7 @@ impl Default for Settings {
             output_cap_bytes: DEFAULT_OUTPUT_CAP,
             shim_exe: None,
             base_env: BaseEnv::fixed(BTreeMap::new()),
+            key_file: crate::origin::default_key_file(),
         }
     }
 }

@@ -20,9 +20,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, IoContext, Result};
 use crate::lock::FileLock;
+use crate::origin::Trust;
 use crate::output::{OutputMeta, OUTPUT_FILE};
 use crate::procdir::{self, ExitInfo, ShimInfo, Spec};
-use crate::record::{ProcessRecord, Status, Supervisor};
+use crate::record::{Origin, ProcessRecord, Status, Supervisor};
 use crate::{atomic, id, nofollow, procinfo};
 
 pub const STORE_DIR: &str = ".procdeck";
@@ -74,6 +75,7 @@ pub struct Store {
     dir: PathBuf,
     workspace_id: String,
     warnings: Mutex<Warnings>,
+    trust: Trust,
 }
 
 #[derive(Default)]
@@ -84,8 +86,8 @@ struct Warnings {
 }
 
 impl Store {
-    /// Opens (creating when needed) the store of `folder`.
-    pub fn open(folder: &Path) -> Result<Store> {
+    /// Opens (creating when needed) the store of `folder`; `trust` tells its records' origin.
+    pub fn open(folder: &Path, trust: Trust) -> Result<Store> {
         let root = check_folder(folder)?;
         let dir = root.join(STORE_DIR);
         real_dir(&dir, &root)?;
@@ -95,6 +97,7 @@ impl Store {
             dir,
             workspace_id: String::new(),
             warnings: Mutex::default(),
+            trust,
         };
         store.create_gitignore()?;
         store.workspace_id = store.load_or_create_workspace_id()?;
@@ -112,6 +115,10 @@ impl Store {
 
     pub fn workspace_id(&self) -> &str {
         &self.workspace_id
+    }
+
+    pub fn trust(&self) -> &Trust {
+        &self.trust
     }
 
     pub fn index_path(&self) -> PathBuf {
@@ -548,6 +555,7 @@ impl Store {
 
     fn refresh_sizes(&self, record: &mut ProcessRecord) {
         let dir = self.processes_dir().join(&record.id);
+        self.trust.stamp(record, &dir, &self.root);
         record.output_size_bytes = fs::symlink_metadata(dir.join(OUTPUT_FILE))
             .ok()
             .filter(|m| m.is_file())
@@ -729,6 +737,9 @@ pub fn record_from(spec: &Spec, shim: Option<&ShimInfo>) -> ProcessRecord {
         stopping_since: None,
         env: spec.env.clone(),
         stop_grace_ms: spec.stop_grace_ms,
+        output_cap_bytes: spec.output_cap_bytes,
+        // Worked out by `Store::refresh`, which every record passes through.
+        origin: Origin::Foreign,
         supervisor: shim.map(|s| Supervisor {
             shim_pid: s.shim_pid,
             shim_start_time: s.shim_start_time,

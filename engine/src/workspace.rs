@@ -12,6 +12,7 @@ use tokio::sync::broadcast;
 
 use crate::error::{Error, IoContext, Result};
 use crate::events::Event;
+use crate::origin::Trust;
 use crate::output::{
     self, GrepResult, LineChunk, OutputSource, ReadMethod, ReadRequest, ReadResult,
 };
@@ -74,7 +75,7 @@ impl Workspace {
     /// process folder, so that a read of one process never waits for a writer; the first
     /// [`Workspace::list`] reconciles the index with what the shims recorded.
     pub fn open(folder: &Path, settings: Settings) -> Result<(Workspace, OpenReport)> {
-        let store = Store::open(folder)?;
+        let store = Store::open(folder, Trust::new(settings.key_file.clone()))?;
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         let ws = Workspace {
             store: Arc::new(store),
@@ -138,7 +139,7 @@ impl Workspace {
             .title
             .filter(|t| !t.trim().is_empty())
             .unwrap_or_else(|| req.command.clone());
-        let spec = Spec {
+        let mut spec = Spec {
             id: id.clone(),
             workspace_id: self.id().to_owned(),
             title,
@@ -153,7 +154,9 @@ impl Workspace {
             output_cap_bytes: req
                 .output_cap_bytes
                 .unwrap_or(self.settings.output_cap_bytes),
+            tag: None,
         };
+        spec.tag = self.store.trust().sign(&spec, self.store.root());
         let started = atomic::write_json(&dir.join(procdir::SPEC), &spec).and_then(|()| {
             spawn::start_shim(&exe, &dir, &self.settings.base_env.get(BASE_ENV_WAIT))
         });

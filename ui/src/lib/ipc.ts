@@ -9,6 +9,7 @@
 import { Channel, invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type { AppError } from '../bindings/AppError';
+import type { ForeignConsent } from '../bindings/ForeignConsent';
 import type { GrepResult } from '../bindings/GrepResult';
 import type { LineChunk } from '../bindings/LineChunk';
 import type { ListeningPort } from '../bindings/ListeningPort';
@@ -99,9 +100,12 @@ export function killProcess(workspaceId: string, id: string): Promise<ProcessRec
   return call('kill_process', { workspaceId, id });
 }
 
-/** Resolves with the new process. */
-export function restartProcess(workspaceId: string, id: string): Promise<ProcessRecord> {
-  return call('restart_process', { workspaceId, id });
+/**
+ * Resolves with the new process. A record the user did not start runs only with `consent`: the
+ * command and environment they were shown and confirmed.
+ */
+export function restartProcess(workspaceId: string, id: string, consent: ForeignConsent | null = null): Promise<ProcessRecord> {
+  return call('restart_process', { workspaceId, id, consent });
 }
 
 export function removeProcess(workspaceId: string, id: string): Promise<null> {

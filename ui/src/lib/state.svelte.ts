@@ -4,6 +4,7 @@
  */
 
 import type { AppError } from '../bindings/AppError';
+import type { ForeignConsent } from '../bindings/ForeignConsent';
 import type { ProcessEvent } from '../bindings/ProcessEvent';
 import type { ProcessRecord } from '../bindings/ProcessRecord';
 import type { Suggestion } from '../bindings/Suggestion';
@@ -25,6 +26,8 @@ export type Confirm = {
   confirmLabel: string;
   danger?: boolean;
   checkbox?: string;
+  /** What would run, shown in full (a record the user did not start). */
+  run?: { command: string; cwd: string; env: Record<string, string> };
   resolve: (answer: { ok: boolean; checked: boolean }) => void;
 };
 
@@ -245,8 +248,22 @@ class AppState {
     if (res) this.applyRecord(res);
   }
 
+  /** Runs a process again. One the user did not start is shown in full and confirmed first. */
   async restart(r: ProcessRecord): Promise<void> {
-    const res = await this.act(r.id, 'restart', () => ipc.restartProcess(r.workspaceId, r.id));
+    let consent: ForeignConsent | null = null;
+    if (r.origin === 'foreign') {
+      const answer = await this.ask({
+        title: `Run “${r.title}”? You did not start it`,
+        body: 'This record came with the folder (a cloned repository, another user) or was edited, not started by you here. Running it runs exactly this:',
+        // A restart runs in the workspace's folder, whatever the record says.
+        run: { command: r.command, cwd: this.workspaces.find((w) => w.id === r.workspaceId)?.path ?? r.cwd, env: r.env },
+        confirmLabel: 'Run it',
+        danger: true,
+      });
+      if (!answer.ok) return;
+      consent = { command: r.command, env: r.env };
+    }
+    const res = await this.act(r.id, 'restart', () => ipc.restartProcess(r.workspaceId, r.id, consent));
     if (res) {
       this.applyRecord(res);
       this.selectedProcessId = res.id;

@@ -211,6 +211,8 @@ function baseRecord(ws: Ws, command: string, title: string | null, startedAt: Da
     stoppingSince: null,
     env: {},
     stopGraceMs: 2000,
+    outputCapBytes: 256 * 1024 * 1024,
+    origin: 'own',
   };
 }
 
@@ -282,6 +284,8 @@ function seed(): void {
   for (let i = 1; i <= 800; i++) backlog += `${c.green}ok${c.reset} line ${i} ${c.bold}${c.red}ERR${c.reset}\n`;
   addProc(shop, 'node scripts/ticker.js', 'ticker', 1, 'ticker', { everyMs: 200, pre: backlog });
   addProc(shop, './scripts/seed-db.sh --fixtures=large', 'seed database', 200, 'plain', { pre: 'seeding 10000 rows…\n', ended: { status: 'lost', stoppedAt: null } });
+  // A record that came with the repository's `.procdeck`, not started by this user.
+  addProc(shop, 'make deploy', 'deploy (shipped)', 300, 'plain', { ended: { status: 'stopped', exitCode: 0, origin: 'foreign', env: { BASH_ENV: './scripts/env.sh', PATH: './bin:/usr/bin' } } });
   shop.suggestions = [
     { source: 'package.json', name: 'dev', command: 'npm run dev' },
     { source: 'package.json', name: 'build', command: 'npm run build' },
@@ -455,6 +459,9 @@ async function handle(cmd: string, a: Record<string, unknown>): Promise<unknown>
     case 'restart_process': {
       const w = ws(a.workspaceId);
       const p = proc(w, a.id);
+      // As the engine: a record the user did not start runs only with consent to what it runs.
+      const consent = a.consent as { command: string; env: Record<string, string> } | null;
+      if (p.rec.origin === 'foreign' && !(consent?.command === p.rec.command && JSON.stringify(consent.env) === JSON.stringify(p.rec.env))) fail('foreignRecord', `process ${p.rec.id} was not started by you in this folder`);
       await stop(p);
       return start(w, p.rec.command, p.rec.title === p.rec.command ? null : p.rec.title, p.rec.env);
     }

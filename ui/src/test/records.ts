@@ -20,6 +20,8 @@ export function record(over: Partial<ProcessRecord> = {}): ProcessRecord {
     stoppingSince: null,
     env: {},
     stopGraceMs: 2000,
+    outputCapBytes: 268435456,
+    origin: 'own',
     ...over,
   };
 }
