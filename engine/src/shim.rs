@@ -1,12 +1,14 @@
-//! The shim: one small supervisor per process, the front end's own executable re-run as
-//! `<exe> __procdeck-shim <process-dir>`.
+//! The shim: one small supervisor per process, the `procdeck` CLI re-run as
+//! `procdeck __procdeck-shim <process-dir>` (the app runs the CLI installed beside it, whose
+//! footprint is a fraction of its own).
 //!
 //! It detaches (fork, setsid), becomes a child subreaper so that even double-forked descendants
-//! stay its children, runs `/bin/bash -c COMMAND` with stdout and stderr on one pipe that it splices
-//! into `output.log` (arrival order kept, the cap enforced without the child's help), and when the
-//! command ends or a stop is asked for (SIGTERM) it runs SIGTERM → grace → SIGKILL over the
-//! whole tree, reaps everything and writes `exit.json` atomically. Nothing here depends on the
-//! app or CLI that started it staying alive.
+//! stay its children, runs `/bin/bash -c COMMAND` with stdout and stderr on one pipe that it
+//! splices into `output.log` (arrival order kept, the cap enforced without the child's help), and
+//! when the command ends or a stop is asked for (SIGTERM) it runs SIGTERM → grace → SIGKILL over
+//! the whole tree, reaps everything and writes `exit.json` atomically. Nothing here depends on
+//! the app or CLI that started it staying alive. A full disk pauses the output: the bytes wait in
+//! the pipe, the command blocks on its writes, and writing resumes when space returns.
 
 use std::collections::HashSet;
 use std::ffi::OsStr;
