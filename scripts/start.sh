@@ -6,4 +6,6 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/scripts/deps.sh"
 npm --prefix "$root/ui" run build
 cd "$root"
+# The app supervises each process with the `procdeck` CLI beside its own executable.
+cargo build --release -p procdeck-cli --bin procdeck
 exec cargo run --release --features custom-protocol --bin procdeck-app -- "$@"

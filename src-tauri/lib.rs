@@ -14,7 +14,7 @@ pub mod tray;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use procdeck_engine::{shellenv, BaseEnv, Settings};
+use procdeck_engine::{settings, shellenv, BaseEnv, Settings};
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 use tauri_plugin_notification::NotificationExt;
 
@@ -172,6 +172,7 @@ pub fn run() {
         .setup(move |app| {
             let settings = Settings {
                 base_env: started_commands_env(app.handle(), config_dir.as_deref())?,
+                shim_exe: Some(settings::cli_beside_current_exe()?),
                 ..Settings::default()
             };
             // The desktop state and the tray come first and start empty: the workspaces are

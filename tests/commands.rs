@@ -14,7 +14,7 @@ use tauri::{Listener, Manager, WebviewWindow};
 use procdeck_app::dto::{OutputFrame, PROCESS_EVENT};
 use procdeck_app::streams::Streams;
 use procdeck_engine::store::STORE_DIR;
-use procdeck_engine::Settings;
+use procdeck_engine::{settings, Settings};
 
 /// Long enough for anything on a loaded machine: waits end when their condition holds.
 const DEADLINE: Duration = Duration::from_secs(30);
@@ -33,9 +33,18 @@ fn wait_until(mut done: impl FnMut() -> bool) -> bool {
     }
 }
 
+/// The app's settings as `run` makes them: the shim is the `procdeck` CLI beside the app's
+/// executable, which a build of the CLI package puts there (`cargo test --workspace` builds it
+/// first; `cargo test -p procdeck-app` alone needs `cargo build -p procdeck-cli` before).
 fn settings() -> Settings {
+    let shim = settings::cli_beside(Path::new(env!("CARGO_BIN_EXE_procdeck-app")));
+    assert!(
+        shim.is_file(),
+        "{} is missing: run `cargo build -p procdeck-cli` first",
+        shim.display()
+    );
     Settings {
-        shim_exe: Some(env!("CARGO_BIN_EXE_procdeck-app").into()),
+        shim_exe: Some(shim),
         ..Settings::default()
     }
 }

@@ -1,8 +1,8 @@
 //! Procdeck's engine: everything the desktop app and the CLI do to processes goes through here.
 //!
 //! The files under `<workspace>/.procdeck/` are the truth. Each process is owned by a shim (the
-//! front end's own executable re-run with a hidden argument, see [`shim`]) that writes only inside
-//! its process folder; the index is merged from those folders on every listing.
+//! `procdeck` CLI re-run with a hidden argument, see [`shim`]) that writes only inside its
+//! process folder; the index is merged from those folders on every listing.
 
 pub mod atomic;
 pub mod error;

@@ -1,4 +1,5 @@
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
@@ -9,9 +10,10 @@ pub struct Settings {
     pub stop_grace: Duration,
     /// Output kept per process; older output is dropped in large steps when it is exceeded.
     pub output_cap_bytes: u64,
-    /// The executable re-run as the shim (`<exe> __procdeck-shim <dir>`). Defaults to the
-    /// running executable, which must call [`crate::shim::run_if_requested`] first thing.
-    pub shim_exe: Option<std::path::PathBuf>,
+    /// The executable re-run as the shim (`<exe> __procdeck-shim <dir>`), which must call
+    /// [`crate::shim::run_if_requested`] first thing. Defaults to the running executable (the
+    /// CLI); the app sets [`cli_beside_current_exe`].
+    pub shim_exe: Option<PathBuf>,
     /// Variables every started command gets on top of the starter's environment (the login
     /// shell's, colour forcing); a start's own variables override them. Not stored in records.
     pub base_env: BaseEnv,
@@ -80,6 +82,23 @@ impl BaseEnv {
             Err(_) => BTreeMap::new(),
         }
     }
+}
+
+/// The CLI's file name. It is the small supervisor: the app runs it as the shim of every
+/// process it starts instead of re-running its own, much larger, executable.
+pub const CLI_NAME: &str = "procdeck";
+
+/// The `procdeck` CLI installed beside `exe` (the package puts both in one folder; a cargo
+/// build puts both in `target/<profile>/`).
+pub fn cli_beside(exe: &Path) -> PathBuf {
+    exe.with_file_name(CLI_NAME)
+}
+
+/// [`cli_beside`] the running executable.
+pub fn cli_beside_current_exe() -> crate::Result<PathBuf> {
+    std::env::current_exe()
+        .map(|exe| cli_beside(&exe))
+        .map_err(|e| crate::Error::Spawn(format!("cannot find the running executable: {e}")))
 }
 
 pub const DEFAULT_OUTPUT_CAP: u64 = 256 * 1024 * 1024;

@@ -103,8 +103,9 @@ impl ShellEnvError {
 
 /// The environment of the user's login shell (`$SHELL`, else bash, else sh), read by running it
 /// as an interactive login shell (`-ilc`: nvm and friends are often set up in `.bashrc`, which
-/// only interactive shells read). The shell is killed, with everything it started, when it takes
-/// longer than `timeout`.
+/// only interactive shells read), in `$HOME`. Whatever its startup files leave running in its
+/// process group is killed once the environment is read; the shell too when it takes longer
+/// than `timeout`.
 pub fn login_shell_env(timeout: Duration) -> Result<BTreeMap<String, String>, ShellEnvError> {
     login_shell_env_from(&user_shell(), timeout)
 }
@@ -133,6 +134,18 @@ pub fn login_shell_env_from(
     shell: &Path,
     timeout: Duration,
 ) -> Result<BTreeMap<String, String>, ShellEnvError> {
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    login_shell_env_in(shell, home.as_deref(), timeout)
+}
+
+/// [`login_shell_env_from`] with a given home folder (`HOME` for the shell). The shell starts in
+/// it, as a terminal's does, or in `/` without one: never in a workspace, whose files (a
+/// `.envrc`, a `.nvmrc`) would otherwise be acted on by the user's startup files.
+pub fn login_shell_env_in(
+    shell: &Path,
+    home: Option<&Path>,
+    timeout: Duration,
+) -> Result<BTreeMap<String, String>, ShellEnvError> {
     let started = Instant::now();
     let deadline = started + timeout;
     let mut cmd = Command::new(shell);
@@ -142,6 +155,10 @@ pub fn login_shell_env_from(
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    match home.filter(|h| h.is_absolute() && h.is_dir()) {
+        Some(home) => cmd.env("HOME", home).current_dir(home),
+        None => cmd.current_dir("/"),
+    };
     // SAFETY: setsid is async-signal-safe. A new session puts the shell and everything its
     // startup files start in one process group we can kill, and leaves them without a
     // controlling terminal: an interactive shell that finds one would try to take it over, and
@@ -159,12 +176,17 @@ pub fn login_shell_env_from(
         source,
     })?;
     let mut run = Run::new(child);
-    let outcome = run.collect(deadline);
+    let collected = run.collect(deadline);
+    // Kills what the startup files left running (and the shell, if it is still running), then
+    // reaps the shell.
+    let outcome = match (collected, run.end()) {
+        (Collected::Exited, Some(status)) => Outcome::Exited(status),
+        _ => Outcome::TimedOut,
+    };
     let (stdout, stderr) = (
         std::mem::take(&mut run.stdout),
         std::mem::take(&mut run.stderr),
     );
-    // Closes our ends of the pipes; anything the startup files left running gets EPIPE.
     drop(run);
     tracing::debug!(
         shell = %shell.display(),
@@ -225,11 +247,20 @@ enum Outcome {
     TimedOut,
 }
 
-/// A running shell and what it has written. Dropping it kills the shell's whole session and
-/// reaps the shell, so no path (early return, panic) leaves a process behind.
+/// How [`Run::collect`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Collected {
+    /// The shell exited (it is left unreaped).
+    Exited,
+    TimedOut,
+}
+
+/// A running shell and what it has written. The shell stays unreaped until [`Run::end`], so that
+/// its pid, which is also its process group's id, cannot be reused while the group is killed.
+/// Dropping it ends the run, so no path (early return, panic) leaves a process behind.
 struct Run {
     child: Child,
-    reaped: bool,
+    status: Option<io::Result<ExitStatus>>,
     out_pipe: Option<ChildStdout>,
     err_pipe: Option<ChildStderr>,
     stdout: Vec<u8>,
@@ -242,23 +273,22 @@ impl Run {
             out_pipe: child.stdout.take(),
             err_pipe: child.stderr.take(),
             child,
-            reaped: false,
+            status: None,
             stdout: Vec::new(),
             stderr: Vec::new(),
         }
     }
 
-    /// Reads both pipes until they close and the shell has exited, or until `deadline`, when
-    /// the shell's process group is killed.
-    fn collect(&mut self, deadline: Instant) -> Outcome {
-        let mut exited_at: Option<(ExitStatus, Instant)> = None;
+    /// Reads both pipes until they close and the shell has exited, or until `deadline`.
+    fn collect(&mut self, deadline: Instant) -> Collected {
+        let mut exited_at: Option<Instant> = None;
         let mut printed_at: Option<Instant> = None;
         loop {
-            if let Some((status, at)) = exited_at {
+            if let Some(at) = exited_at {
                 // A background process the startup files left behind may hold the pipes for
                 // as long as it lives; the shell's output is complete once the shell is gone.
                 if self.pipes_closed() || at.elapsed() >= LINGER {
-                    return Outcome::Exited(status);
+                    return Collected::Exited;
                 }
             }
             let limit = match printed_at {
@@ -267,11 +297,11 @@ impl Run {
             };
             let now = Instant::now();
             if now >= limit {
-                if let Some((status, _)) = exited_at {
-                    return Outcome::Exited(status);
-                }
-                self.kill();
-                return Outcome::TimedOut;
+                return if exited_at.is_some() {
+                    Collected::Exited
+                } else {
+                    Collected::TimedOut
+                };
             }
             let wait = (limit - now).min(TICK);
             if self.pipes_closed() {
@@ -283,20 +313,35 @@ impl Run {
                 }
             }
             if exited_at.is_none() {
-                match self.child.try_wait() {
-                    Ok(Some(status)) => {
-                        self.reaped = true;
-                        exited_at = Some((status, Instant::now()));
-                    }
-                    Ok(None) => {}
+                match self.has_exited() {
+                    Ok(true) => exited_at = Some(Instant::now()),
+                    Ok(false) => {}
                     Err(e) => {
                         tracing::debug!(error = %e, "waiting for the login shell failed");
-                        self.kill();
-                        return Outcome::TimedOut;
+                        return Collected::TimedOut;
                     }
                 }
             }
         }
+    }
+
+    /// Whether the shell has exited, without reaping it.
+    fn has_exited(&self) -> io::Result<bool> {
+        // SAFETY: waitid fills a zeroed siginfo_t we own; WNOWAIT leaves the child waitable.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        let rc = unsafe {
+            libc::waitid(
+                libc::P_PID,
+                self.child.id() as libc::id_t,
+                &mut info,
+                libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
+            )
+        };
+        if rc != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: after a successful waitid, si_pid is set (0 when no child has changed state).
+        Ok(unsafe { info.si_pid() } != 0)
     }
 
     fn pipes_closed(&self) -> bool {
@@ -341,27 +386,29 @@ impl Run {
         }
     }
 
-    /// Kills the shell's session (its process group: setsid made the shell its leader) and reaps
-    /// the shell.
-    fn kill(&mut self) {
-        if self.reaped {
-            return;
+    /// Kills the shell's session (its process group: setsid made the shell its leader, and
+    /// without job control its background jobs stay in that group), whether or not the shell
+    /// has exited, then reaps the shell and returns how it ended.
+    fn end(&mut self) -> Option<ExitStatus> {
+        if self.status.is_none() {
+            let pgid = self.child.id() as libc::pid_t;
+            // SAFETY: kill has no memory effects. The shell is our unreaped child, so its pid
+            // (the group's id) cannot have been reused.
+            unsafe {
+                libc::kill(-pgid, libc::SIGKILL);
+            }
+            self.status = Some(self.child.wait());
+            // Our ends of the pipes close too: a process that escaped the group gets EPIPE.
+            self.out_pipe = None;
+            self.err_pipe = None;
         }
-        let pgid = self.child.id() as libc::pid_t;
-        // SAFETY: kill has no memory effects. The shell is our unreaped child, so its pid (the
-        // group's id) cannot have been reused.
-        unsafe {
-            libc::kill(-pgid, libc::SIGKILL);
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        self.reaped = true;
+        self.status.as_ref().and_then(|s| s.as_ref().ok()).copied()
     }
 }
 
 impl Drop for Run {
     fn drop(&mut self) {
-        self.kill();
+        self.end();
     }
 }
 

@@ -1,12 +1,14 @@
-//! The shim: one small supervisor per process, the front end's own executable re-run as
-//! `<exe> __procdeck-shim <process-dir>`.
+//! The shim: one small supervisor per process, the `procdeck` CLI re-run as
+//! `procdeck __procdeck-shim <process-dir>` (the app runs the CLI installed beside it, whose
+//! footprint is a fraction of its own).
 //!
 //! It detaches (fork, setsid), becomes a child subreaper so that even double-forked descendants
-//! stay its children, runs `bash -c COMMAND` with stdout and stderr on one pipe that it splices
-//! into `output.log` (arrival order kept, the cap enforced without the child's help), and when the
-//! command ends or a stop is asked for (SIGTERM) it runs SIGTERM → grace → SIGKILL over the
-//! whole tree, reaps everything and writes `exit.json` atomically. Nothing here depends on the
-//! app or CLI that started it staying alive.
+//! stay its children, runs `/bin/bash -c COMMAND` with stdout and stderr on one pipe that it
+//! splices into `output.log` (arrival order kept, the cap enforced without the child's help), and
+//! when the command ends or a stop is asked for (SIGTERM) it runs SIGTERM → grace → SIGKILL over
+//! the whole tree, reaps everything and writes `exit.json` atomically. Nothing here depends on
+//! the app or CLI that started it staying alive. A full disk pauses the output: the bytes wait in
+//! the pipe, the command blocks on its writes, and writing resumes when space returns.
 
 use std::collections::HashSet;
 use std::ffi::OsStr;
@@ -25,8 +27,13 @@ use crate::{atomic, procinfo};
 /// The hidden first argument that turns a Procdeck executable into a shim.
 pub const SHIM_ARG: &str = "__procdeck-shim";
 
+/// The shell that runs every command, by absolute path: looking `bash` up in `PATH` would run
+/// whatever the command's environment or the repository puts first there.
+pub const SHELL: &str = "/bin/bash";
+
 const PIPE_SIZE: i32 = 1 << 20;
 const SPLICE_CHUNK: usize = 1 << 20;
+const COPY_CHUNK: usize = 64 * 1024;
 const BATCH_THRESHOLD: u64 = 256 * 1024;
 const BATCH_PAUSE: Duration = Duration::from_millis(1);
 /// How often the tree is looked at again while it is being terminated, to catch processes
@@ -37,6 +44,9 @@ const RESCAN: Duration = Duration::from_millis(20);
 const PIPE_LINGER: Duration = Duration::from_secs(1);
 /// The most time SIGKILL is repeated before the shim records survivors and ends.
 const KILL_GIVE_UP: Duration = Duration::from_secs(10);
+/// While the disk is full, how often writing is tried again. Meanwhile the output waits in the
+/// pipe and the command blocks on its writes.
+const DISK_FULL_RETRY: Duration = Duration::from_millis(250);
 
 /// Call first thing in `main` of every executable the engine may re-run as a shim: when the
 /// hidden argument is present this runs the shim and exits; otherwise it returns at once.
@@ -48,7 +58,7 @@ pub fn run_if_requested() {
     let code = match args.next() {
         Some(dir) => run(Path::new(&dir)),
         None => {
-            eprintln!("procdeck shim: missing process folder");
+            log(format_args!("missing process folder"));
             2
         }
     };
@@ -110,8 +120,10 @@ fn redirect_diagnostics(dir: &Path) {
     }
 }
 
+/// One line in `shim.log`. A failed write is dropped: the log shares the disk with the output,
+/// and a full disk must pause the output, not end the shim.
 fn log(message: std::fmt::Arguments<'_>) {
-    eprintln!("{} {}", now_rfc3339(), message);
+    let _ = writeln!(io::stderr().lock(), "{} {}", now_rfc3339(), message);
 }
 
 pub(crate) fn now_rfc3339() -> String {
@@ -152,6 +164,8 @@ struct Shim {
     cap: u64,
     punch_ok: bool,
     splice_ok: bool,
+    /// Read from the pipe but not yet written (copy fallback only).
+    pending: Vec<u8>,
     grace: Duration,
     disk_full_logged: bool,
 }
@@ -181,10 +195,15 @@ impl Shim {
                 spec.cwd.display()
             ));
         }
+        if !is_executable_file(Path::new(SHELL)) {
+            return Err(format!(
+                "{SHELL} is missing or not executable: commands run with bash"
+            ));
+        }
         let write_clone = write_end
             .try_clone()
             .map_err(|e| format!("cannot duplicate a pipe: {e}"))?;
-        let mut cmd = Command::new("bash");
+        let mut cmd = Command::new(SHELL);
         cmd.arg("-c")
             .arg(&spec.command)
             .current_dir(&spec.cwd)
@@ -206,7 +225,9 @@ impl Shim {
                 Ok(())
             });
         }
-        let child = cmd.spawn().map_err(|e| format!("cannot run bash: {e}"))?;
+        let child = cmd
+            .spawn()
+            .map_err(|e| format!("cannot run {SHELL}: {e}"))?;
         // The Command held the pipe's write ends; dropping it leaves only the child's copies, so
         // the pipe reports its end when the last process of the tree closes it.
         drop(cmd);
@@ -243,6 +264,7 @@ impl Shim {
             cap: spec.output_cap_bytes,
             punch_ok,
             splice_ok: true,
+            pending: Vec::new(),
             grace: Duration::from_millis(spec.stop_grace_ms),
             disk_full_logged: false,
         })
@@ -294,7 +316,7 @@ impl Shim {
             self.advance_termination();
         }
         while matches!(self.drain(), Drain::DiskFull) {
-            std::thread::sleep(Duration::from_millis(200));
+            std::thread::sleep(DISK_FULL_RETRY);
         }
         self.finish()
     }
@@ -306,9 +328,7 @@ impl Shim {
             timeout = Some(RESCAN);
         }
         if disk_full {
-            timeout = Some(timeout.map_or(Duration::from_millis(500), |t| {
-                t.min(Duration::from_millis(500))
-            }));
+            timeout = Some(timeout.map_or(DISK_FULL_RETRY, |t| t.min(DISK_FULL_RETRY)));
         }
         timeout.map_or(-1, |t| t.as_millis() as i32)
     }
@@ -490,31 +510,46 @@ impl Shim {
         }
     }
 
-    /// The fallback where splice is refused: a plain read and positioned write. A partial
-    /// write's remainder is written before the next read so that nothing is lost.
+    /// The fallback where splice is refused: a plain read and positioned write. Bytes taken
+    /// from the pipe that could not be written yet wait in `pending` and go first next time; while
+    /// any wait, nothing more is read, so the rest stays in the pipe.
     fn copy_once(&mut self, pipe: RawFd) -> io::Result<usize> {
-        use std::os::unix::fs::FileExt;
-        let mut buf = vec![0u8; 64 * 1024];
-        // SAFETY: reading into an owned buffer of the stated length.
-        let n = unsafe { libc::read(pipe, buf.as_mut_ptr() as *mut libc::c_void, buf.len()) };
-        if n < 0 {
-            return Err(io::Error::last_os_error());
+        if self.pending.is_empty() {
+            let mut buf = vec![0u8; COPY_CHUNK];
+            // SAFETY: reading into an owned buffer of the stated length.
+            let n = unsafe { libc::read(pipe, buf.as_mut_ptr() as *mut libc::c_void, buf.len()) };
+            if n < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            if n == 0 {
+                return Ok(0);
+            }
+            buf.truncate(n as usize);
+            self.pending = buf;
         }
-        let n = n as usize;
+        self.write_pending()
+    }
+
+    /// Writes as much of `pending` as the disk takes at the end of the output; returns how many
+    /// bytes that was, or the error that stopped the first byte.
+    fn write_pending(&mut self) -> io::Result<usize> {
+        use std::os::unix::fs::FileExt;
         let mut done = 0;
-        while done < n {
-            match self.out.write_at(&buf[done..n], self.written + done as u64) {
+        while done < self.pending.len() {
+            match self
+                .out
+                .write_at(&self.pending[done..], self.written + done as u64)
+            {
+                Ok(0) if done == 0 => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(0) => break,
                 Ok(w) => done += w,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    // Bytes already taken from the pipe must not vanish: keep retrying until
-                    // they are on disk (the disk-full case waits for space).
-                    log(format_args!("output write failed ({e}), retrying"));
-                    std::thread::sleep(Duration::from_millis(500));
-                }
+                Err(e) if done == 0 => return Err(e),
+                Err(_) => break,
             }
         }
-        Ok(n)
+        self.pending.drain(..done);
+        Ok(done)
     }
 
     /// Keeps the newest output within the cap: announce the new first kept offset, then punch
@@ -560,14 +595,34 @@ impl Shim {
             ended_at: now_rfc3339(),
             survivors,
         };
-        match atomic::write_json(&self.dir.join(procdir::EXIT), &exit) {
-            Ok(()) => 0,
-            Err(e) => {
-                log(format_args!("cannot write the exit record: {e}"));
-                1
+        let path = self.dir.join(procdir::EXIT);
+        let mut full_logged = false;
+        loop {
+            match atomic::write_json(&path, &exit) {
+                Ok(()) => return 0,
+                // Without the record the process would count as lost: wait for space as the
+                // output does.
+                Err(crate::Error::DiskFull(_)) => {
+                    if !full_logged {
+                        log(format_args!(
+                            "disk full: the exit record waits until space returns"
+                        ));
+                        full_logged = true;
+                    }
+                    std::thread::sleep(DISK_FULL_RETRY);
+                }
+                Err(e) => {
+                    log(format_args!("cannot write the exit record: {e}"));
+                    return 1;
+                }
             }
         }
     }
+}
+
+fn is_executable_file(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
 fn make_pipe() -> io::Result<(OwnedFd, OwnedFd)> {

@@ -45,10 +45,15 @@ pub fn start_shim(exe: &Path, dir: &Path, base_env: &BTreeMap<String, String>) -
         .ok_or_else(|| Error::Spawn("the shim started but did not record its pids".into()))
 }
 
-/// The executable to re-run as the shim.
+/// The executable to re-run as the shim: the configured one, which must exist, else the
+/// running executable.
 pub fn shim_exe(configured: Option<&PathBuf>) -> Result<PathBuf> {
     match configured {
-        Some(p) => Ok(p.clone()),
+        Some(p) if p.is_file() => Ok(p.clone()),
+        Some(p) => Err(Error::Spawn(format!(
+            "the supervisor {} is missing: processes run under the procdeck CLI, which must be installed there",
+            p.display()
+        ))),
         None => std::env::current_exe()
             .map_err(|e| Error::Spawn(format!("cannot find the running executable: {e}"))),
     }

@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use procdeck_engine::procinfo;
 use procdeck_engine::shellenv::{
-    login_shell_env, login_shell_env_from, user_shell, ShellEnvError, RESOLVING_ENV_VAR,
+    login_shell_env, login_shell_env_from, login_shell_env_in, user_shell, ShellEnvError,
+    RESOLVING_ENV_VAR,
 };
 
 /// Writes an executable script into `dir`.
@@ -24,8 +25,15 @@ fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
 /// the script's write descriptor for a moment (ETXTBSY); that is a property of the test, not of
 /// the code, so it is retried.
 fn run(shell: &Path, timeout: Duration) -> Result<BTreeMap<String, String>, ShellEnvError> {
+    retry_busy(shell, || login_shell_env_from(shell, timeout))
+}
+
+fn retry_busy(
+    shell: &Path,
+    capture: impl Fn() -> Result<BTreeMap<String, String>, ShellEnvError>,
+) -> Result<BTreeMap<String, String>, ShellEnvError> {
     for _ in 0..50 {
-        match login_shell_env_from(shell, timeout) {
+        match capture() {
             Err(ShellEnvError::Spawn { source, .. })
                 if source.raw_os_error() == Some(libc::ETXTBSY) =>
             {
@@ -255,4 +263,136 @@ fn the_users_shell_gives_a_path() {
     assert!(shell.is_absolute(), "{}", shell.display());
     let env = login_shell_env(Duration::from_secs(20)).expect("login environment");
     assert!(env.contains_key("PATH"));
+}
+
+/// A `sleep` only this test run starts: its argument carries this process's pid.
+fn unique_sleep(n: u32) -> String {
+    format!("{}.{}", 9000 + n, std::process::id())
+}
+
+fn cmdline(pid: u32) -> String {
+    fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
+        .unwrap_or_default()
+}
+
+/// Alive and not a zombie.
+fn running(pid: u32) -> bool {
+    procinfo::stat(pid).is_some_and(|s| s.state != 'Z' && s.state != 'X')
+}
+
+/// Kills the test's own `sleep` if it is still there when the test ends, pass or fail.
+struct SleepGuard {
+    pid_file: PathBuf,
+    arg: String,
+}
+
+impl Drop for SleepGuard {
+    fn drop(&mut self) {
+        let Some(pid) = fs::read_to_string(&self.pid_file)
+            .ok()
+            .and_then(|s| s.trim().parse::<u32>().ok())
+        else {
+            return;
+        };
+        if cmdline(pid).contains(&self.arg) {
+            kill(pid);
+        }
+    }
+}
+
+/// A home folder whose `.bash_profile` reads `.bashrc`, as is usual, and `.bashrc` starts a
+/// background job that outlives the shell (its output goes elsewhere, so it holds no pipe) and
+/// records the folder the shell started in.
+fn home_with_background_job(sleep: &str) -> tempfile::TempDir {
+    let home = tempfile::tempdir().expect("home");
+    fs::write(
+        home.path().join(".bash_profile"),
+        "[ -f \"$HOME/.bashrc\" ] && . \"$HOME/.bashrc\"\n",
+    )
+    .expect("write .bash_profile");
+    fs::write(
+        home.path().join(".bashrc"),
+        format!(
+            "pwd -P > \"$HOME/cwd\"\nsleep {sleep} >/dev/null 2>&1 </dev/null &\necho $! > \"$HOME/bg.pid\"\n"
+        ),
+    )
+    .expect("write .bashrc");
+    home
+}
+
+#[test]
+fn background_jobs_of_startup_files_are_killed_after_the_capture() {
+    let sleep = unique_sleep(1);
+    let home = home_with_background_job(&sleep);
+    let _guard = SleepGuard {
+        pid_file: home.path().join("bg.pid"),
+        arg: sleep.clone(),
+    };
+    let env = login_shell_env_in(
+        Path::new("/bin/bash"),
+        Some(home.path()),
+        Duration::from_secs(20),
+    )
+    .expect("environment");
+    assert!(env.contains_key("PATH"));
+    let pid = wait_for_pid_file(&home.path().join("bg.pid"));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while running(pid) {
+        assert!(
+            Instant::now() < deadline,
+            "the startup file's job {pid} ({}) outlived the capture",
+            cmdline(pid)
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn the_login_shell_starts_in_the_home_folder() {
+    let sleep = unique_sleep(2);
+    let home = home_with_background_job(&sleep);
+    let _guard = SleepGuard {
+        pid_file: home.path().join("bg.pid"),
+        arg: sleep,
+    };
+    let env = login_shell_env_in(
+        Path::new("/bin/bash"),
+        Some(home.path()),
+        Duration::from_secs(20),
+    )
+    .expect("environment");
+    assert_eq!(
+        env.get("HOME").map(PathBuf::from).as_deref(),
+        Some(home.path())
+    );
+    let cwd = fs::read_to_string(home.path().join("cwd")).expect("cwd recorded");
+    let expected = fs::canonicalize(home.path()).expect("canonical home");
+    assert_eq!(Path::new(cwd.trim()), expected);
+    assert_ne!(
+        Path::new(cwd.trim()),
+        std::env::current_dir().expect("test cwd")
+    );
+}
+
+#[test]
+fn without_a_home_folder_the_login_shell_starts_in_the_root() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cwd_file = dir.path().join("cwd");
+    let shell = script(
+        dir.path(),
+        "records_cwd",
+        &format!(
+            "#!/bin/sh\npwd -P > '{}'\n/bin/sh -c \"$2\"\n",
+            cwd_file.display()
+        ),
+    );
+    let missing = dir.path().join("no-such-home");
+    let env = retry_busy(&shell, || {
+        login_shell_env_in(&shell, Some(&missing), Duration::from_secs(10))
+    })
+    .expect("environment");
+    assert!(env.contains_key("PATH"));
+    let cwd = fs::read_to_string(&cwd_file).expect("cwd recorded");
+    assert_eq!(cwd.trim(), "/");
 }

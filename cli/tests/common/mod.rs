@@ -683,3 +683,34 @@ pub fn snapshot(dir: &Path) -> std::collections::BTreeMap<PathBuf, String> {
     }
     out
 }
+
+impl TmpfsMount {
+    /// Mounts a tmpfs of `size` (e.g. "8m"); the error says why mounting was refused.
+    pub fn sized(size: &str) -> Result<TmpfsMount, String> {
+        let dir = tempfile::Builder::new()
+            .prefix("procdeck-mnt-")
+            .tempdir()
+            .map_err(|e| format!("cannot create a mount point: {e}"))?;
+        let out = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .output()
+            .map_err(|e| format!("cannot run mount: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "mount -t tmpfs failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+        Ok(TmpfsMount { dir })
+    }
+}
+
+/// A test that cannot run here says so loudly, and still fails unless `PROCDECK_ALLOW_SKIP=1`:
+/// CI runs as root, where every test must really run.
+pub fn skip_or_fail(reason: &str) {
+    eprintln!("SKIPPED: {reason}");
+    if std::env::var("PROCDECK_ALLOW_SKIP").as_deref() != Ok("1") {
+        panic!("{reason} (set PROCDECK_ALLOW_SKIP=1 to let this test pass without running)");
+    }
+}
