@@ -472,17 +472,11 @@ fn parse_env(stdout: &[u8]) -> Option<BTreeMap<String, String>> {
             continue;
         };
         // Also drops bash's exported functions (`BASH_FUNC_name%%`), which are not variables.
-        if valid_name(name) && !DROPPED.contains(&name) {
+        if crate::shell::is_env_name(name) && !DROPPED.contains(&name) {
             env.insert(name.to_owned(), value.to_owned());
         }
     }
     Some(env)
-}
-
-fn valid_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c == '_' || c.is_ascii_alphabetic())
-        && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
 }
 
 fn tail_text(bytes: &[u8]) -> String {
