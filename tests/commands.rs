@@ -374,7 +374,10 @@ fn live_output_streams_in_order_and_ends_with_the_record() {
     }
     let mut expected = Vec::new();
     let mut offset = 0;
-    for text in (1..=200).map(|i| format!("line {i} é")).chain(["last".into()]) {
+    for text in (1..=200)
+        .map(|i| format!("line {i} é"))
+        .chain(["last".into()])
+    {
         let len = text.len() as u64 + 1;
         expected.push((offset, text));
         offset += len;
