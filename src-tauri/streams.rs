@@ -129,7 +129,7 @@ impl Streams {
             active.insert(sub, shared.clone());
         }
         let follower = shared.clone();
-        let _ = std::thread::Builder::new()
+        let followed = std::thread::Builder::new()
             .name(format!("procdeck-follow-{sub}"))
             .spawn(move || {
                 let result = ws.follow(&id, from, &follower.cancel, &mut |chunk| {
@@ -156,9 +156,17 @@ impl Streams {
                 }
                 follower.wake.notify_one();
             });
+        if let Err(e) = followed {
+            // The view is told, through the sender, instead of waiting for output forever.
+            if let Ok(mut b) = shared.backlog.lock() {
+                b.finished = Some(OutputFrame::Error {
+                    message: format!("could not start following the output: {e}"),
+                });
+            }
+        }
         let sender = shared;
         let active = self.active.clone();
-        let _ = std::thread::Builder::new()
+        let sent = std::thread::Builder::new()
             .name(format!("procdeck-frames-{sub}"))
             .spawn(move || {
                 let last = send_frames(&sender, &send);
@@ -168,6 +176,10 @@ impl Streams {
                     send(last);
                 }
             });
+        if let Err(e) = sent {
+            tracing::warn!("output stream {sub}: could not start its sender: {e}");
+            release(&self.active, sub);
+        }
         sub
     }
 
