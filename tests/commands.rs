@@ -209,7 +209,12 @@ fn a_process_runs_is_read_grepped_stopped_and_removed_through_the_commands() {
     );
     assert_eq!(
         chunk["lines"],
-        json!(["alpha", "beta 42", "gamma", "hello"])
+        json!([
+            { "offset": 0, "text": "alpha" },
+            { "offset": 6, "text": "beta 42" },
+            { "offset": 14, "text": "gamma" },
+            { "offset": 20, "text": "hello" },
+        ])
     );
     assert_eq!(chunk["atStart"], true);
 
