@@ -129,7 +129,7 @@ impl Streams {
             active.insert(sub, shared.clone());
         }
         let follower = shared.clone();
-        let _ = std::thread::Builder::new()
+        let followed = std::thread::Builder::new()
             .name(format!("procdeck-follow-{sub}"))
             .spawn(move || {
                 let result = ws.follow(&id, from, &follower.cancel, &mut |chunk| {
@@ -156,9 +156,17 @@ impl Streams {
                 }
                 follower.wake.notify_one();
             });
+        if let Err(e) = followed {
+            // The view is told, through the sender, instead of waiting for output forever.
+            if let Ok(mut b) = shared.backlog.lock() {
+                b.finished = Some(OutputFrame::Error {
+                    message: format!("could not start following the output: {e}"),
+                });
+            }
+        }
         let sender = shared;
         let active = self.active.clone();
-        let _ = std::thread::Builder::new()
+        let sent = std::thread::Builder::new()
             .name(format!("procdeck-frames-{sub}"))
             .spawn(move || {
                 let last = send_frames(&sender, &send);
@@ -168,6 +176,10 @@ impl Streams {
                     send(last);
                 }
             });
+        if let Err(e) = sent {
+            tracing::warn!("output stream {sub}: could not start its sender: {e}");
+            release(&self.active, sub);
+        }
         sub
     }
 
@@ -300,7 +312,10 @@ mod tests {
         let mut start = 0;
         for (i, &b) in file.iter().enumerate() {
             if b == b'\n' {
-                out.push(line(start as u64, &String::from_utf8_lossy(&file[start..i])));
+                out.push(line(
+                    start as u64,
+                    &String::from_utf8_lossy(&file[start..i]),
+                ));
                 start = i + 1;
             }
         }
@@ -333,7 +348,11 @@ mod tests {
             let mut collect = |frame: Option<OutputFrame>| {
                 let Some(frame) = frame else { return };
                 let (offset, end, got, complete, skipped) = data(Some(frame));
-                assert_eq!((offset, skipped), (next, 0), "contiguous, reads of {read_size}");
+                assert_eq!(
+                    (offset, skipped),
+                    (next, 0),
+                    "contiguous, reads of {read_size}"
+                );
                 next = end;
                 for (k, l) in got.into_iter().enumerate() {
                     match lines.last_mut() {
@@ -405,7 +424,9 @@ mod tests {
         let thread = std::thread::spawn(move || {
             let me = std::fs::read_link("/proc/thread-self").expect("/proc/thread-self");
             let tid = me.file_name().map(|t| t.to_string_lossy().into_owned());
-            tid_tx.send(tid.expect("a thread id")).expect("the test waits");
+            tid_tx
+                .send(tid.expect("a thread id"))
+                .expect("the test waits");
             send_frames(&sender, &move |f| frame_tx.send(f).is_ok())
         });
         let tid = tid_rx.recv().expect("the thread's id");
@@ -415,7 +436,10 @@ mod tests {
         let before = thread_cpu_ticks(&tid);
         std::thread::sleep(Duration::from_secs(1));
         let used = thread_cpu_ticks(&tid) - before;
-        assert!(used <= 2, "an idle stream used {used} ticks of CPU in a second");
+        assert!(
+            used <= 2,
+            "an idle stream used {used} ticks of CPU in a second"
+        );
         if let Ok(mut b) = shared.backlog.lock() {
             b.push(&chunk(4, b"\xa9 ok\n"));
         }

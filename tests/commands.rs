@@ -241,7 +241,12 @@ fn a_process_runs_is_read_grepped_stopped_and_removed_through_the_commands() {
     );
     assert_eq!(
         chunk["lines"],
-        json!(["alpha", "beta 42", "gamma", "hello"])
+        json!([
+            { "offset": 0, "text": "alpha" },
+            { "offset": 6, "text": "beta 42" },
+            { "offset": 14, "text": "gamma" },
+            { "offset": 20, "text": "hello" },
+        ])
     );
     assert_eq!(chunk["atStart"], true);
 
@@ -406,7 +411,10 @@ fn live_output_streams_in_order_and_ends_with_the_record() {
     }
     let mut expected = Vec::new();
     let mut offset = 0;
-    for text in (1..=200).map(|i| format!("line {i} é")).chain(["last".into()]) {
+    for text in (1..=200)
+        .map(|i| format!("line {i} é"))
+        .chain(["last".into()])
+    {
         let len = text.len() as u64 + 1;
         expected.push((offset, text));
         offset += len;

@@ -568,7 +568,11 @@ mod tests {
             let dir = folder_with(bytes);
             let src = open(&dir);
             let c = lines_before(&src, u64::MAX, 10, 1000).unwrap();
-            assert_eq!((c.end_offset, texts(&c)), (end, lines.to_vec()), "{bytes:?}");
+            assert_eq!(
+                (c.end_offset, texts(&c)),
+                (end, lines.to_vec()),
+                "{bytes:?}"
+            );
             assert_eq!(c.at_end, end == bytes.len() as u64);
             // Scrolling up from a line start is not affected.
             assert_eq!(lines_before(&src, 3, 10, 1000).unwrap().end_offset, 3);
@@ -623,7 +627,11 @@ mod tests {
     /// `start` and after every `\n` that is not the range's last byte.
     fn model_chunk(data: &[u8], start: usize, end: usize) -> Vec<OutputLine> {
         let mut starts = vec![start];
-        starts.extend((start..end.saturating_sub(1)).filter(|&i| data[i] == b'\n').map(|i| i + 1));
+        starts.extend(
+            (start..end.saturating_sub(1))
+                .filter(|&i| data[i] == b'\n')
+                .map(|i| i + 1),
+        );
         if start == end {
             return Vec::new();
         }
@@ -632,7 +640,11 @@ mod tests {
             .enumerate()
             .map(|(k, &from)| {
                 let to = starts.get(k + 1).map_or(end, |next| next - 1);
-                let to = if to == end && data[end - 1] == b'\n' { to - 1 } else { to };
+                let to = if to == end && data[end - 1] == b'\n' {
+                    to - 1
+                } else {
+                    to
+                };
                 OutputLine {
                     offset: from as u64,
                     text: String::from_utf8_lossy(&data[from..to]).into_owned(),
@@ -723,7 +735,14 @@ mod tests {
             data.extend_from_slice(if i % 3 == 0 { b"\r\n" } else { b"\n" });
         }
         data.extend_from_slice(b"open \xc3");
-        for (n, max) in [(1, 1 << 20), (9, 1 << 20), (500, 1 << 20), (4, 11), (2, 3), (1, 1)] {
+        for (n, max) in [
+            (1, 1 << 20),
+            (9, 1 << 20),
+            (500, 1 << 20),
+            (4, 11),
+            (2, 3),
+            (1, 1),
+        ] {
             walk(&data, n, max);
         }
         walk(b"\xff\n\xff\xff\n", 1, 1);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { paletteColor, parseAnsi, stripAnsi } from './ansi';
+import { ansiEnd, paletteColor, parseAnsi, stripAnsi } from './ansi';
 
 const E = '\x1b[';
 
@@ -64,6 +64,31 @@ describe('parseAnsi', () => {
     for (const raw of [`${E}31m${E}0m`, `${E}1m`, `x${E}38;5;300my`, `${E}38:5:196mz`, `${E}31munterminated ${E}`]) {
       const p = parseAnsi(raw);
       expect(p.spans.map((s) => s.text).join('')).toBe(p.text);
+    }
+  });
+});
+
+describe('state across lines', () => {
+  it('starts a line in the state the previous one ended with', () => {
+    const first = parseAnsi(`${E}1;31merror: boom`);
+    expect(first.end).toBe('31;1');
+    const next = parseAnsi('  at frame 1', first.end);
+    expect(next.spans).toEqual([{ text: '  at frame 1', start: 0, classes: ['ansi-red-fg', 'ansi-bold'], color: null, background: null }]);
+    expect(next.end).toBe('31;1');
+    expect(parseAnsi(`done${E}0m`, next.end).end).toBe('');
+  });
+
+  it('writes every state so that it recreates itself', () => {
+    const raws = [`${E}38;5;196mx`, `${E}48;2;1;2;3;92mx`, `${E}4;9;2mx`, `${E}33;44mx${E}39m`, `${E}1m${E}1m${E}22mx`];
+    for (const raw of raws) {
+      const state = ansiEnd(raw, '');
+      expect(state).toMatch(/^[0-9;]*$/);
+      const direct = parseAnsi(`${raw}tail`).spans.at(-1);
+      const carried = parseAnsi('tail', state).spans[0];
+      // The same style (decorations may come in another order).
+      const style = (s: typeof carried | undefined) => ({ ...s, text: '', start: 0, classes: [...(s?.classes ?? [])].sort() });
+      expect(style(carried)).toEqual(style(direct));
+      expect(ansiEnd('more', state)).toBe(state);
     }
   });
 });
