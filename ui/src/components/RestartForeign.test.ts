@@ -4,11 +4,10 @@
  * environment variable and runs nothing until confirmed; once confirmed, the new run is own.
  */
 
-import { clearMocks } from '@tauri-apps/api/mocks';
 import { flushSync, mount, unmount } from 'svelte';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { listWorkspaces, restartProcess, toAppError } from '../lib/ipc';
-import { installMockBackend } from '../mock/backend';
+import { installMockBackend, uninstallMockBackend } from '../mock/backend';
 
 interface Stats {
   calls: Record<string, number>;
@@ -38,7 +37,7 @@ beforeAll(() => {
 
 afterAll(() => {
   if (component) unmount(component);
-  clearMocks();
+  uninstallMockBackend();
 });
 
 const rows = (title: string) =>

@@ -7,7 +7,7 @@
 
 import type { Channel } from '@tauri-apps/api/core';
 import { emit } from '@tauri-apps/api/event';
-import { mockIPC } from '@tauri-apps/api/mocks';
+import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import type { AppError } from '../bindings/AppError';
 import type { GrepLine } from '../bindings/GrepLine';
 import type { GrepResult } from '../bindings/GrepResult';
@@ -563,4 +563,18 @@ export function installMockBackend(): void {
   seed();
   // eslint-disable-next-line no-console
   console.info('[procdeck] mock backend installed');
+}
+
+/** Ends every fake process's output timer and removes the mock, so that nothing it scheduled
+ * runs after a test file has finished. */
+export function uninstallMockBackend(): void {
+  for (const ws of workspaces.values()) {
+    for (const p of ws.procs.values()) {
+      if (p.timer) clearInterval(p.timer);
+      p.timer = null;
+    }
+  }
+  workspaces.clear();
+  subs.clear();
+  clearMocks();
 }
