@@ -64,6 +64,14 @@ fn a_shipped_record_with_a_hostile_title_and_command_is_listed_escaped() {
     index[0]["command"] = "\u{1b}]52;c;Y3VybCBldmlsLnNo\u{7}make".into();
     index[0]["cwd"] = "/tmp/\u{9b}2J".into();
     ws.write_raw_index(&index);
+    // Records show what their spec would run, so the spec is shipped edited the same way.
+    let spec_path = ws.process_dir(&r.id).join("spec.json");
+    let mut spec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&spec_path).expect("read spec")).expect("spec");
+    for key in ["title", "command", "cwd"] {
+        spec[key] = index[0][key].clone();
+    }
+    std::fs::write(&spec_path, spec.to_string()).expect("write spec");
     for args in [
         vec!["list"],
         vec!["--json", "list"],

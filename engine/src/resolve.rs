@@ -8,9 +8,18 @@ use crate::record::ProcessRecord;
 use crate::workspace::Workspace;
 
 impl Workspace {
-    /// The id of the one process `name` designates (see [`resolve`]).
+    /// The id of the one process `name` designates (see [`resolve`]). A whole id is taken as it
+    /// is: the operation that follows reads only that process, and says what is wrong with it.
+    /// Other names are looked up in the index as last saved, without its lock, so that naming a
+    /// process never waits behind a writer; only a name found there by nothing takes a listing.
     pub fn resolve(&self, name: &str) -> Result<String> {
-        resolve(&self.list()?, name)
+        if id::is_valid(name) {
+            return Ok(name.to_owned());
+        }
+        match resolve(&self.store.saved_records(), name) {
+            Err(Error::NoMatch(_)) => resolve(&self.list()?, name),
+            found => found,
+        }
     }
 }
 
