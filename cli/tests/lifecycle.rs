@@ -90,12 +90,16 @@ fn the_shim_runs_bash_in_a_new_session_as_a_subreaper_with_cwd_and_no_stdin() {
     assert_eq!(Some(shim.pid), r.pid);
     // Found, the sleep may still be its subshell's child for a moment: it is reparented when
     // the subshell exits.
-    wait_until("the orphaned sleep reparented to the shim", PATIENCE, || {
-        processes_exactly(&inner)
-            .first()
-            .and_then(|p| procinfo::stat(*p))
-            .is_some_and(|st| st.ppid == shim.shim_pid)
-    });
+    wait_until(
+        "the orphaned sleep reparented to the shim",
+        PATIENCE,
+        || {
+            processes_exactly(&inner)
+                .first()
+                .and_then(|p| procinfo::stat(*p))
+                .is_some_and(|st| st.ppid == shim.shim_pid)
+        },
+    );
     let orphan = processes_exactly(&inner)[0];
     let st = procinfo::stat(orphan).expect("orphan stat");
     assert_eq!(

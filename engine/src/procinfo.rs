@@ -192,7 +192,9 @@ mod tests {
 
     #[test]
     fn waiting_with_an_unaddable_timeout_does_not_panic() {
-        let mut child = std::process::Command::new("true").spawn().expect("spawn true");
+        let mut child = std::process::Command::new("true")
+            .spawn()
+            .expect("spawn true");
         let pid = child.id();
         let start = start_time(pid).unwrap_or(0);
         child.wait().expect("reap true");

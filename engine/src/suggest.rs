@@ -440,5 +440,4 @@ serve-api:
             vec!["dev", "test", "build", "lint", "serve-api"]
         );
     }
-
 }
