@@ -693,15 +693,22 @@ fn two_folders_with_the_same_store_id_are_kept_apart() {
             .start(procdeck_engine::StartRequest::new("echo first"))
             .expect("start");
         wait_for_output(&ws, &record.id, "first");
+        // Copied while its shim still writes, a file could vanish under `cp` (the exit record
+        // is written beside and renamed): the copy is made of a store at rest.
+        ws.wait(&record.id, Some(DEADLINE)).expect("the process ends");
     }
     // What `cp -r project copy` does to the store.
     let copied = std::process::Command::new("cp")
         .arg("-a")
         .arg(first.0.path().join(STORE_DIR))
         .arg(second.0.path())
-        .status()
+        .output()
         .expect("cp");
-    assert!(copied.success());
+    assert!(
+        copied.status.success(),
+        "cp: {}",
+        String::from_utf8_lossy(&copied.stderr)
+    );
     let id_file = |f: &Folder| {
         std::fs::read(f.0.path().join(STORE_DIR).join("workspace.json")).expect("workspace.json")
     };
