@@ -695,7 +695,8 @@ fn two_folders_with_the_same_store_id_are_kept_apart() {
         wait_for_output(&ws, &record.id, "first");
         // Copied while its shim still writes, a file could vanish under `cp` (the exit record
         // is written beside and renamed): the copy is made of a store at rest.
-        ws.wait(&record.id, Some(DEADLINE)).expect("the process ends");
+        ws.wait(&record.id, Some(DEADLINE))
+            .expect("the process ends");
     }
     // What `cp -r project copy` does to the store.
     let copied = std::process::Command::new("cp")
