@@ -579,15 +579,16 @@ pub struct TmpfsMount {
 }
 
 impl TmpfsMount {
-    /// Mounts a small tmpfs with `options` (e.g. "ro" or "rw"). None, said on stderr, only where
-    /// this environment refuses mounting (not privileged); any other failure fails the test.
+    /// Mounts a tmpfs with `options` (e.g. "ro", "rw", "rw,size=8m"; 4 MiB unless they give a
+    /// size). None, said on stderr, only where this environment refuses mounting (not
+    /// privileged); any other failure fails the test.
     pub fn new(options: &str) -> Option<TmpfsMount> {
         let dir = tempfile::Builder::new()
             .prefix("procdeck-mnt-")
             .tempdir()
             .expect("temp dir for a mount point");
         let out = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("{options},size=4m"), "tmpfs"])
+            .args(["-t", "tmpfs", "-o", &format!("size=4m,{options}"), "tmpfs"])
             .arg(dir.path())
             .output()
             .expect("run mount (util-linux)");
@@ -682,28 +683,6 @@ pub fn snapshot(dir: &Path) -> std::collections::BTreeMap<PathBuf, String> {
         }
     }
     out
-}
-
-impl TmpfsMount {
-    /// Mounts a tmpfs of `size` (e.g. "8m"); the error says why mounting was refused.
-    pub fn sized(size: &str) -> Result<TmpfsMount, String> {
-        let dir = tempfile::Builder::new()
-            .prefix("procdeck-mnt-")
-            .tempdir()
-            .map_err(|e| format!("cannot create a mount point: {e}"))?;
-        let out = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(dir.path())
-            .output()
-            .map_err(|e| format!("cannot run mount: {e}"))?;
-        if !out.status.success() {
-            return Err(format!(
-                "mount -t tmpfs failed: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            ));
-        }
-        Ok(TmpfsMount { dir })
-    }
 }
 
 /// A test that cannot run here says so loudly, and still fails unless `PROCDECK_ALLOW_SKIP=1`:
