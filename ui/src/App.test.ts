@@ -9,6 +9,7 @@ import { emit } from '@tauri-apps/api/event';
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { flushSync, mount, unmount } from 'svelte';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { installDomStubs } from './test/dom';
 import type { LineChunk } from './bindings/LineChunk';
 import type { OutputFrame } from './bindings/OutputFrame';
 import type { ProcessEvent } from './bindings/ProcessEvent';
@@ -101,19 +102,7 @@ beforeAll(() => {
   // The app's periodic timers (the ports poll, the clock) fire only when a test advances them,
   // so what a test counts does not depend on how long the machine takes to get there.
   vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
-  // What jsdom lacks.
-  globalThis.ResizeObserver ??= class {
-    observe() {}
-    unobserve() {}
-    disconnect() {}
-  } as unknown as typeof ResizeObserver;
-  Element.prototype.scrollIntoView ??= function () {};
-  HTMLDialogElement.prototype.showModal ??= function (this: HTMLDialogElement) {
-    this.open = true;
-  };
-  HTMLDialogElement.prototype.close ??= function (this: HTMLDialogElement) {
-    this.open = false;
-  };
+  installDomStubs();
   mockIPC(
     async (cmd, args) => {
       calls[cmd] = (calls[cmd] ?? 0) + 1;

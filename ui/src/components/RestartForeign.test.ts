@@ -6,6 +6,7 @@
 
 import { flushSync, mount, unmount } from 'svelte';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { installDomStubs } from '../test/dom';
 import { listWorkspaces, restartProcess, toAppError } from '../lib/ipc';
 import { installMockBackend, uninstallMockBackend } from '../mock/backend';
 
@@ -20,18 +21,7 @@ const WAIT_MS = 20_000;
 let component: ReturnType<typeof mount> | null = null;
 
 beforeAll(() => {
-  globalThis.ResizeObserver ??= class {
-    observe() {}
-    unobserve() {}
-    disconnect() {}
-  } as unknown as typeof ResizeObserver;
-  Element.prototype.scrollIntoView ??= function () {};
-  HTMLDialogElement.prototype.showModal ??= function (this: HTMLDialogElement) {
-    this.open = true;
-  };
-  HTMLDialogElement.prototype.close ??= function (this: HTMLDialogElement) {
-    this.open = false;
-  };
+  installDomStubs();
   installMockBackend();
 });
 

@@ -7,6 +7,7 @@
 
 import { flushSync, mount, unmount } from 'svelte';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { installDomStubs } from '../test/dom';
 import { installMockBackend, uninstallMockBackend } from './backend';
 
 interface Stats {
@@ -20,12 +21,7 @@ const WAIT_MS = 20_000;
 let component: ReturnType<typeof mount> | null = null;
 
 beforeAll(() => {
-  globalThis.ResizeObserver ??= class {
-    observe() {}
-    unobserve() {}
-    disconnect() {}
-  } as unknown as typeof ResizeObserver;
-  Element.prototype.scrollIntoView ??= function () {};
+  installDomStubs();
   installMockBackend();
 });
 
