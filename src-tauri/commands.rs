@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use procdeck_engine::{
     ForeignConsent, GrepResult, LineChunk, ProcessRecord, ReadMethod, ReadRequest, ReadResult,
-    StartRequest, StopRequest, Workspace,
+    StartRequest, StartedBy, StopRequest, Workspace,
 };
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Runtime, State};
@@ -158,6 +158,7 @@ pub async fn start_process(
         let record = ws.start(StartRequest {
             title,
             env,
+            started_by: Some(StartedBy::app()),
             ..StartRequest::new(command.clone())
         })?;
         if let Err(e) = r.remember_command(&ws, command.trim()) {

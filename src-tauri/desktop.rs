@@ -414,26 +414,10 @@ mod tests {
 
     fn failed(title: &str, command: &str) -> ProcessRecord {
         ProcessRecord {
-            id: "proc_2026-01-01T0000_abcdef".into(),
-            workspace_id: "/code/shop".into(),
-            title: title.into(),
             command: command.into(),
-            cwd: "/code/shop".into(),
-            status: Status::Error,
-            pid: Some(1234),
-            started_at: "2026-11-25T00:00:00Z".into(),
             stopped_at: Some("2026-11-25T00:00:01Z".into()),
             exit_code: Some(2),
-            signal: None,
-            output_size_bytes: 0,
-            dropped_bytes: 0,
-            stop_requested: false,
-            stopping_since: None,
-            env: Default::default(),
-            stop_grace_ms: 2000,
-            output_cap_bytes: 0,
-            origin: procdeck_engine::Origin::Own,
-            supervisor: None,
+            ..crate::test_records::record("proc_2026-01-01T0000_abcdef", title, Status::Error)
         }
     }
 

@@ -9,6 +9,8 @@ pub mod error;
 pub mod prefs;
 pub mod registry;
 pub mod streams;
+#[cfg(test)]
+mod test_records;
 pub mod tray;
 
 use std::path::PathBuf;

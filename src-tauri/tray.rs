@@ -132,30 +132,7 @@ mod tests {
     use super::*;
     use procdeck_engine::Status;
 
-    fn record(id: &str, title: &str, status: Status) -> ProcessRecord {
-        ProcessRecord {
-            id: id.into(),
-            workspace_id: "ws_1".into(),
-            title: title.into(),
-            command: title.into(),
-            cwd: "/tmp".into(),
-            status,
-            pid: Some(1),
-            started_at: "2026-11-25T00:00:00Z".into(),
-            stopped_at: None,
-            exit_code: None,
-            signal: None,
-            output_size_bytes: 0,
-            dropped_bytes: 0,
-            stop_requested: false,
-            stopping_since: None,
-            env: Default::default(),
-            stop_grace_ms: 2000,
-            output_cap_bytes: 0,
-            origin: Default::default(),
-            supervisor: None,
-        }
-    }
+    use crate::test_records::record;
 
     fn ws(id: &str, name: &str) -> WorkspaceInfo {
         WorkspaceInfo {

@@ -221,6 +221,7 @@ fn a_process_runs_is_read_grepped_stopped_and_removed_through_the_commands() {
     );
     let id = record["id"].as_str().expect("id").to_owned();
     assert_eq!(record["title"], "demo");
+    assert_eq!(record["startedBy"], json!({ "kind": "app" }));
     a.wait_status(&ws, &id, "stopped");
 
     let tail = a.ok(

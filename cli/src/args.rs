@@ -76,6 +76,9 @@ pub struct StartArgs {
     /// Output kept for this process, in bytes; older output is dropped beyond it.
     #[arg(long, value_name = "BYTES")]
     pub output_cap: Option<u64>,
+    /// The folder to run in, inside the workspace (relative to it, or absolute).
+    #[arg(long, value_name = "DIR")]
+    pub cwd: Option<std::path::PathBuf>,
     /// The command and its arguments (after `--`).
     #[arg(last = true, value_name = "COMMAND")]
     pub command: Vec<String>,

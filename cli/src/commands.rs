@@ -7,7 +7,7 @@ use procdeck_engine::follow::{FollowChunk, FollowControl};
 use procdeck_engine::output::{LineFilter, LineMatcher, Utf8Carry};
 use procdeck_engine::{
     shell, Error, ForeignConsent, Origin, ReadMethod, ReadRequest, Settings, StartRequest,
-    StopRequest, Workspace,
+    StartedBy, StopRequest, Workspace,
 };
 use serde_json::json;
 
@@ -103,6 +103,8 @@ fn start(ws: &Workspace, args: StartArgs, json: bool) -> Result<ExitCode> {
         env,
         stop_grace: args.grace,
         output_cap_bytes: args.output_cap,
+        cwd: args.cwd,
+        started_by: Some(StartedBy::cli()),
     })?;
     print::record(&record, json)?;
     Ok(ExitCode::SUCCESS)

@@ -30,6 +30,8 @@ pub enum Error {
     InvalidPattern { pattern: String, reason: String },
     #[error("invalid environment variable {0:?}: expected NAME=VALUE with a name of letters, digits and _ not starting with a digit")]
     InvalidEnv(String),
+    #[error("the folder {cwd} is outside the workspace {folder}")]
+    CwdOutsideWorkspace { cwd: PathBuf, folder: PathBuf },
     #[error("workspace folder {0} does not exist")]
     MissingFolder(PathBuf),
     #[error("{0} is not a folder")]
@@ -98,6 +100,7 @@ impl Error {
             Error::MissingPattern => "missingPattern",
             Error::InvalidPattern { .. } => "invalidPattern",
             Error::InvalidEnv(_) => "invalidEnv",
+            Error::CwdOutsideWorkspace { .. } => "cwdOutsideWorkspace",
             Error::MissingFolder(_) => "missingFolder",
             Error::NotAFolder(_) => "notAFolder",
             Error::Unwritable { .. } => "unwritable",

@@ -34,7 +34,7 @@ pub use error::{Error, Result};
 pub use events::Event;
 pub use follow::{FollowControl, FollowEnd};
 pub use output::{GrepLine, GrepResult, LineChunk, ReadMethod, ReadRequest, ReadResult};
-pub use record::{Origin, ProcessRecord, Status};
+pub use record::{Origin, ProcessRecord, StartedBy, Starter, Status};
 pub use restart::ForeignConsent;
 pub use settings::{BaseEnv, Settings};
 pub use watch::StoreWatcher;

@@ -112,6 +112,7 @@ impl Trust {
         record.env = spec.env;
         record.stop_grace_ms = spec.stop_grace_ms;
         record.output_cap_bytes = spec.output_cap_bytes;
+        record.started_by = spec.started_by;
     }
 
     fn with_key<T>(&self, create: bool, f: impl FnOnce(&Key) -> T) -> Option<T> {
@@ -164,6 +165,12 @@ impl Key {
         field(spec.started_at.as_bytes());
         field(&spec.stop_grace_ms.to_le_bytes());
         field(&spec.output_cap_bytes.to_le_bytes());
+        // Appended only when present, so that specs written before it was kept still verify.
+        if let Some(by) = &spec.started_by {
+            field(b"startedBy");
+            field(by.kind_str().as_bytes());
+            field(by.client.as_deref().unwrap_or("").as_bytes());
+        }
         mac
     }
 }
@@ -263,6 +270,7 @@ mod tests {
             started_at: "2026-11-30T12:00:00.000Z".into(),
             stop_grace_ms: 2000,
             output_cap_bytes: 4096,
+            started_by: Some(crate::record::StartedBy::agent("claude-code")),
             tag: None,
         }
     }
@@ -277,7 +285,9 @@ mod tests {
         assert!(signed.tag.is_some());
         assert_eq!(trust.origin(&signed, folder), Origin::Own);
         assert_eq!(trust.origin(&signed, Path::new("/copy")), Origin::Foreign);
-        let changes: [fn(&mut Spec); 7] = [
+        let changes: [fn(&mut Spec); 9] = [
+            |s| s.started_by = Some(crate::record::StartedBy::app()),
+            |s| s.started_by = Some(crate::record::StartedBy::agent("codex")),
             |s| s.command.push(' '),
             |s| s.title.push('x'),
             |s| {
@@ -298,6 +308,14 @@ mod tests {
             .permissions()
             .mode();
         assert_eq!(mode & 0o777, 0o600);
+        // A spec that never recorded its starter verifies as before.
+        let mut unattributed = spec();
+        unattributed.started_by = None;
+        unattributed.tag = trust.sign(&unattributed, folder);
+        assert_eq!(trust.origin(&unattributed, folder), Origin::Own);
+        let mut claimed = unattributed.clone();
+        claimed.started_by = Some(crate::record::StartedBy::cli());
+        assert_eq!(trust.origin(&claimed, folder), Origin::Foreign);
         // Another handle on the same file (another Procdeck) agrees.
         assert_eq!(
             Trust::new(Some(dir.path().join("procdeck").join(KEY_FILE))).origin(&signed, folder),

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::record::StartedBy;
 
 pub const SPEC: &str = "spec.json";
 pub const SHIM: &str = "shim.json";
@@ -33,6 +34,8 @@ pub struct Spec {
     pub started_at: String,
     pub stop_grace_ms: u64,
     pub output_cap_bytes: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_by: Option<StartedBy>,
     /// HMAC of the fields above under the user's key ([`crate::origin`]); absent or wrong in a
     /// spec that this user's Procdeck did not write.
     #[serde(default, skip_serializing_if = "Option::is_none")]

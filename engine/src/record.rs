@@ -48,6 +48,71 @@ pub enum Origin {
     Foreign,
 }
 
+/// Which of Procdeck's fronts started a process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(rename_all = "camelCase")]
+pub enum Starter {
+    App,
+    Cli,
+    /// A coding agent, through the MCP server.
+    Agent,
+}
+
+/// Who started a process: the front, and for an agent the name its client gave.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(rename_all = "camelCase")]
+pub struct StartedBy {
+    pub kind: Starter,
+    /// The client's own name (for example "claude-code"); shown as plain text, never trusted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub client: Option<String>,
+}
+
+/// Longest client name kept: enough for any real client, short enough for a badge.
+const CLIENT_NAME_MAX: usize = 64;
+
+impl StartedBy {
+    pub fn app() -> StartedBy {
+        StartedBy {
+            kind: Starter::App,
+            client: None,
+        }
+    }
+
+    pub fn cli() -> StartedBy {
+        StartedBy {
+            kind: Starter::Cli,
+            client: None,
+        }
+    }
+
+    /// An agent whose client calls itself `client`. Control characters are dropped and the
+    /// name is cut to a badge's length, since any program can claim any name.
+    pub fn agent(client: &str) -> StartedBy {
+        let name: String = client
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(CLIENT_NAME_MAX)
+            .collect();
+        let name = name.trim();
+        StartedBy {
+            kind: Starter::Agent,
+            client: (!name.is_empty()).then(|| name.to_owned()),
+        }
+    }
+
+    pub fn kind_str(&self) -> &'static str {
+        match self.kind {
+            Starter::App => "app",
+            Starter::Cli => "cli",
+            Starter::Agent => "agent",
+        }
+    }
+}
+
 /// One process of a workspace, as stored in `index.json` and shown to every front.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
@@ -96,6 +161,9 @@ pub struct ProcessRecord {
     /// Worked out from `spec.json` on every read; whatever `index.json` says here is ignored.
     #[serde(default)]
     pub origin: Origin,
+    /// Who started it, from `spec.json`; None for records written before this was kept.
+    #[serde(default)]
+    pub started_by: Option<StartedBy>,
     /// The shim's identity, so that a reused pid is never signalled.
     #[serde(default)]
     #[cfg_attr(feature = "ts", ts(skip))]

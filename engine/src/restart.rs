@@ -34,7 +34,8 @@ impl ForeignConsent {
 
 impl Workspace {
     /// Stops process `id` if it runs, then starts a new one from its `spec.json` (the record of
-    /// what was run): the same command, title, environment, grace period and output cap. A
+    /// what was run): the same command, title, folder, environment, grace period, output cap and
+    /// starter. A
     /// record this user's Procdeck did not make runs only with `consent` to its command and
     /// environment as they are now; otherwise nothing is stopped or run and the error says what
     /// would have run. The new record is this user's own.
@@ -57,7 +58,7 @@ impl Workspace {
             return Err(Error::ForeignRecord {
                 id: id.to_owned(),
                 command: spec.command,
-                cwd: self.folder().to_owned(),
+                cwd: spec.cwd,
                 env: spec.env,
             });
         }
@@ -68,6 +69,8 @@ impl Workspace {
             env: spec.env,
             stop_grace: Some(Duration::from_millis(spec.stop_grace_ms)),
             output_cap_bytes: Some(spec.output_cap_bytes),
+            cwd: Some(spec.cwd),
+            started_by: spec.started_by,
         })?;
         tracing::info!(old = id, new = %record.id, ?origin, "restarted");
         Ok(record)

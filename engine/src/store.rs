@@ -740,6 +740,7 @@ pub fn record_from(spec: &Spec, shim: Option<&ShimInfo>) -> ProcessRecord {
         output_cap_bytes: spec.output_cap_bytes,
         // Worked out by `Store::refresh`, which every record passes through.
         origin: Origin::Foreign,
+        started_by: spec.started_by.clone(),
         supervisor: shim.map(|s| Supervisor {
             shim_pid: s.shim_pid,
             shim_start_time: s.shim_start_time,

@@ -17,7 +17,7 @@ use crate::output::{
     self, GrepResult, LineChunk, OutputSource, ReadMethod, ReadRequest, ReadResult,
 };
 use crate::procdir::{self, Spec, StopFile};
-use crate::record::ProcessRecord;
+use crate::record::{ProcessRecord, StartedBy};
 use crate::settings::Settings;
 use crate::store::{self, Store};
 use crate::{atomic, id, procinfo, spawn};
@@ -38,6 +38,10 @@ pub struct StartRequest {
     pub env: BTreeMap<String, String>,
     pub stop_grace: Option<Duration>,
     pub output_cap_bytes: Option<u64>,
+    /// Where the command runs: a folder inside the workspace, relative to it or absolute.
+    /// Defaults to the workspace folder.
+    pub cwd: Option<PathBuf>,
+    pub started_by: Option<StartedBy>,
 }
 
 impl StartRequest {
@@ -132,6 +136,7 @@ impl Workspace {
             return Err(Error::Spawn("the command contains a NUL byte".into()));
         }
         self.store.check_present()?;
+        let cwd = self.resolve_cwd(req.cwd.as_deref())?;
         let exe = spawn::shim_exe(self.settings.shim_exe.as_ref())?;
         let now = chrono::Utc::now();
         let (id, dir) = self.create_process_dir(now)?;
@@ -144,7 +149,7 @@ impl Workspace {
             workspace_id: self.id().to_owned(),
             title,
             command: req.command,
-            cwd: self.store.root().to_owned(),
+            cwd,
             env: req.env,
             started_at: now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             stop_grace_ms: req
@@ -154,6 +159,7 @@ impl Workspace {
             output_cap_bytes: req
                 .output_cap_bytes
                 .unwrap_or(self.settings.output_cap_bytes),
+            started_by: req.started_by,
             tag: None,
         };
         spec.tag = self.store.trust().sign(&spec, self.store.root());
@@ -177,6 +183,34 @@ impl Workspace {
         tracing::info!(id = %record.id, pid = ?record.pid, "started");
         self.publish(std::slice::from_ref(&record));
         Ok(record)
+    }
+
+    /// The folder a command runs in: `cwd` resolved against the workspace folder, with every
+    /// symlink followed, which must still be a folder inside the workspace.
+    fn resolve_cwd(&self, cwd: Option<&Path>) -> Result<PathBuf> {
+        let root = self.store.root();
+        let Some(cwd) = cwd else {
+            return Ok(root.to_owned());
+        };
+        let joined = root.join(cwd);
+        let outside = || Error::CwdOutsideWorkspace {
+            cwd: cwd.to_owned(),
+            folder: root.to_owned(),
+        };
+        let real = match fs::canonicalize(&joined) {
+            Ok(real) => real,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Error::MissingFolder(joined))
+            }
+            Err(e) => return Err(Error::io("resolving", &joined, e)),
+        };
+        if !real.starts_with(root) {
+            return Err(outside());
+        }
+        if !real.is_dir() {
+            return Err(Error::NotAFolder(real));
+        }
+        Ok(real)
     }
 
     fn create_process_dir(&self, now: chrono::DateTime<chrono::Utc>) -> Result<(String, PathBuf)> {

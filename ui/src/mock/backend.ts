@@ -213,6 +213,7 @@ function baseRecord(ws: Ws, command: string, title: string | null, startedAt: Da
     stopGraceMs: 2000,
     outputCapBytes: 256 * 1024 * 1024,
     origin: 'own',
+    startedBy: { kind: 'app' },
   };
 }
 

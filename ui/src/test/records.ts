@@ -22,6 +22,7 @@ export function record(over: Partial<ProcessRecord> = {}): ProcessRecord {
     stopGraceMs: 2000,
     outputCapBytes: 268435456,
     origin: 'own',
+    startedBy: { kind: 'app' },
     ...over,
   };
 }
