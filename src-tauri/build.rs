@@ -21,6 +21,7 @@ const COMMANDS: &[&str] = &[
     "suggestions",
     "listening_ports",
     "port_conflict",
+    "take_port",
     "open_port",
     "get_prefs",
     "set_prefs",

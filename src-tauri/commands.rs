@@ -207,6 +207,21 @@ pub async fn restart_process(
     .await
 }
 
+/// For a process that failed because its port was taken: stops the Procdeck process holding
+/// the port (in any workspace), then runs this one again. `consent` as for `restart_process`.
+#[tauri::command]
+pub async fn take_port(
+    registry: Reg<'_>,
+    workspace_id: String,
+    id: String,
+    consent: Option<ForeignConsent>,
+) -> AppResult<ProcessRecord> {
+    on_record(&registry, workspace_id, move |ws| {
+        ws.take_port(&id, consent.as_ref())
+    })
+    .await
+}
+
 #[tauri::command]
 pub async fn remove_process(registry: Reg<'_>, workspace_id: String, id: String) -> AppResult<()> {
     on_workspace(&registry, workspace_id, move |ws| ws.remove(&id)).await
@@ -347,7 +362,7 @@ pub async fn port_conflict(
     registry: Reg<'_>,
     workspace_id: String,
     id: String,
-) -> AppResult<Option<procdeck_engine::ports::PortConflict>> {
+) -> AppResult<Option<procdeck_engine::conflict::PortConflict>> {
     on_workspace(&registry, workspace_id, move |ws| ws.port_conflict(&id)).await
 }
 

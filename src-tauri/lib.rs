@@ -74,6 +74,7 @@ fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::suggestions,
             commands::listening_ports,
             commands::port_conflict,
+            commands::take_port,
             commands::open_port,
             commands::get_prefs,
             commands::set_prefs,

@@ -607,6 +607,16 @@ fn every_registered_command_answers_through_the_ipc() {
         json!({ "workspaceId": ws, "id": clash_id }),
     );
     assert_eq!(conflict["port"], 4321, "{conflict}");
+    assert_eq!(
+        conflict["message"], "Port 4321 was in use; nothing listens on it now",
+        "{conflict}"
+    );
+    // Nobody holds it, so there is no Procdeck process to stop for it.
+    let untaken = err(
+        "take_port",
+        json!({ "workspaceId": ws, "id": clash_id, "consent": null }),
+    );
+    assert_eq!(untaken["kind"], "noPortHolder", "{untaken}");
     let again = ok(
         "restart_process",
         json!({ "workspaceId": ws, "id": clash_id }),

@@ -33,14 +33,18 @@ pub enum Command {
         #[arg(long, value_name = "SECS", value_parser = grace)]
         grace: Option<Duration>,
     },
-    /// Stop a process if it runs, then start it again with the same command, title, environment,
-    /// grace period and output cap. A record you did not start (it came with the folder) is
-    /// printed and refused unless --yes.
+    /// Stop a process if it runs, then start it again with the same command, title, folder,
+    /// environment, grace period and output cap. A record you did not start (it came with the
+    /// folder) is printed and refused unless --yes.
     Restart {
         id: String,
         /// Run it even though you did not start it, after printing its command and environment.
         #[arg(long, short = 'y')]
         yes: bool,
+        /// It failed because its port was taken: first stop the Procdeck process holding the port
+        /// (in this workspace or another).
+        #[arg(long)]
+        take_port: bool,
     },
     /// Stop a process, then delete its record and output.
     #[command(alias = "remove")]

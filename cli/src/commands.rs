@@ -6,8 +6,8 @@ use std::sync::atomic::AtomicBool;
 use procdeck_engine::follow::{FollowChunk, FollowControl};
 use procdeck_engine::output::{LineFilter, LineMatcher, Utf8Carry};
 use procdeck_engine::{
-    shell, Error, ForeignConsent, Origin, ReadMethod, ReadRequest, Settings, StartRequest,
-    StartedBy, StopRequest, Workspace,
+    shell, Error, ForeignConsent, Origin, ProcessRecord, ReadMethod, ReadRequest, Settings,
+    StartRequest, StartedBy, Status, StopRequest, Workspace,
 };
 use serde_json::json;
 
@@ -42,7 +42,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     let code = match cli.command {
         Command::Start(args) => start(&ws, args, json)?,
         Command::List => {
-            print::records(&ws.list()?, json)?;
+            let records = ws.list()?;
+            print::records(&records, json)?;
+            if !json {
+                conflicts(&ws, &records)?;
+            }
             ExitCode::SUCCESS
         }
         Command::Stop { id, grace } => {
@@ -51,7 +55,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             print::record(&record, json)?;
             ExitCode::SUCCESS
         }
-        Command::Restart { id, yes } => restart(&ws, &id, yes, json)?,
+        Command::Restart { id, yes, take_port } => restart(&ws, &id, yes, take_port, json)?,
         Command::Rm { id } => {
             let id = ws.resolve(&id)?;
             ws.remove(&id)?;
@@ -112,7 +116,7 @@ fn start(ws: &Workspace, args: StartArgs, json: bool) -> Result<ExitCode> {
 
 /// Restarts `id`. A record the user did not start is printed in full first (to stderr, quoted so
 /// that nothing in it reaches the terminal as control characters) and runs only with `yes`.
-fn restart(ws: &Workspace, name: &str, yes: bool, json: bool) -> Result<ExitCode> {
+fn restart(ws: &Workspace, name: &str, yes: bool, take_port: bool, json: bool) -> Result<ExitCode> {
     let id = &ws.resolve(name)?;
     let record = ws.get(id)?;
     let consent = (record.origin == Origin::Foreign).then(|| ForeignConsent::to(&record));
@@ -135,9 +139,32 @@ fn restart(ws: &Workspace, name: &str, yes: bool, json: bool) -> Result<ExitCode
         }
         eprint!("{text}");
     }
-    let new = ws.restart(id, if yes { consent.as_ref() } else { None })?;
+    let consent = if yes { consent.as_ref() } else { None };
+    let new = if take_port {
+        ws.take_port(id, consent)?
+    } else {
+        ws.restart(id, consent)?
+    };
     print::record(&new, json)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Under the table: why each failed process whose port was taken failed, and what frees it.
+fn conflicts(ws: &Workspace, records: &[ProcessRecord]) -> Result<()> {
+    for r in records.iter().filter(|r| r.status == Status::Error) {
+        let Some(conflict) = ws.port_conflict(&r.id)? else {
+            continue;
+        };
+        let mut text = format!("{}: {}", r.id, conflict.message);
+        if conflict.process.is_some() {
+            text.push_str(&format!(
+                "; `procdeck restart {} --take-port` stops it and runs this again",
+                r.id
+            ));
+        }
+        print::line(&text)?;
+    }
+    Ok(())
 }
 
 fn output(ws: &Workspace, args: OutputArgs, json: bool) -> Result<ExitCode> {

@@ -30,6 +30,8 @@ pub enum Error {
     InvalidPattern { pattern: String, reason: String },
     #[error("invalid environment variable {0:?}: expected NAME=VALUE with a name of letters, digits and _ not starting with a digit")]
     InvalidEnv(String),
+    #[error("{id} cannot take its port: {reason}, and only a process Procdeck started can be stopped for it")]
+    NoPortHolder { id: String, reason: String },
     #[error("the folder {cwd} is outside the workspace {folder}")]
     CwdOutsideWorkspace { cwd: PathBuf, folder: PathBuf },
     #[error("workspace folder {0} does not exist")]
@@ -100,6 +102,7 @@ impl Error {
             Error::MissingPattern => "missingPattern",
             Error::InvalidPattern { .. } => "invalidPattern",
             Error::InvalidEnv(_) => "invalidEnv",
+            Error::NoPortHolder { .. } => "noPortHolder",
             Error::CwdOutsideWorkspace { .. } => "cwdOutsideWorkspace",
             Error::MissingFolder(_) => "missingFolder",
             Error::NotAFolder(_) => "notAFolder",

@@ -5,6 +5,7 @@
 //! process folder; the index is merged from those folders on every listing.
 
 pub mod atomic;
+pub mod conflict;
 pub mod error;
 pub mod events;
 pub mod follow;

@@ -367,7 +367,7 @@ fn port_in_line(line: &str) -> Option<u16> {
 
 /// `host:port` where the host is empty, `*`, `localhost` or an IP address; anything else with a
 /// colon (`12:30:45`, `node:net:1817:7`, `src/main.rs:12:55`) is not an address.
-fn port_in_token(token: &str) -> Option<u16> {
+pub(crate) fn port_in_token(token: &str) -> Option<u16> {
     let token = token
         .trim_start_matches(['(', '"', '\'', '<', '{'])
         .trim_end_matches(['(', ')', '"', '\'', '>', '}', ',', ';', '.', '!', '?', ':']);
@@ -387,7 +387,7 @@ fn port_in_token(token: &str) -> Option<u16> {
     }
 }
 
-fn valid_port(digits: &str) -> Option<u16> {
+pub(crate) fn valid_port(digits: &str) -> Option<u16> {
     digits.parse::<u16>().ok().filter(|&p| p != 0)
 }
 
@@ -526,31 +526,5 @@ mod tests {
             assert_eq!(port_in_token(token), None, "{token}");
         }
         assert_eq!(port_in_token("\"[::]:443\","), Some(443));
-    }
-}
-
-/// Why a failed process may have failed: its output says an address was already in use.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
-#[serde(rename_all = "camelCase")]
-pub struct PortConflict {
-    /// The port named in the output, when it names one.
-    pub port: Option<u16>,
-    /// Who holds that port now, when that can be seen.
-    pub holder: Option<PortOwner>,
-}
-
-/// Looks at the end of a failed process's output for "address already in use".
-pub fn conflict_in(output_tail: &str) -> Option<PortConflict> {
-    match port_in_use_hint(output_tail) {
-        Some(port) => Some(PortConflict {
-            port: Some(port),
-            holder: who_listens_on(port),
-        }),
-        None if says_address_in_use(output_tail) => Some(PortConflict {
-            port: None,
-            holder: None,
-        }),
-        None => None,
     }
 }

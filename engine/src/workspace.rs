@@ -25,8 +25,6 @@ use crate::{atomic, id, procinfo, spawn};
 /// How long a stop may take beyond its grace period before it is reported as stuck.
 const STOP_SLACK: Duration = Duration::from_secs(5);
 const EVENT_BUFFER: usize = 1024;
-/// How much of a failed process's output is searched for "address already in use".
-const PORT_HINT_BYTES: u64 = 16 * 1024;
 /// How long a start waits for a base environment still being worked out (the login shell).
 const BASE_ENV_WAIT: Duration = Duration::from_secs(6);
 
@@ -459,22 +457,6 @@ impl Workspace {
             return Ok(Vec::new());
         }
         Ok(crate::ports::listening_ports(pid))
-    }
-
-    /// For a process that failed: whether its output says a port was taken, and by whom.
-    pub fn port_conflict(&self, id: &str) -> Result<Option<crate::ports::PortConflict>> {
-        let record = self.get(id)?;
-        if record.status != crate::record::Status::Error {
-            return Ok(None);
-        }
-        let tail = self.read(
-            id,
-            &ReadRequest {
-                max_bytes: Some(PORT_HINT_BYTES),
-                ..ReadRequest::new(ReadMethod::Full)
-            },
-        )?;
-        Ok(crate::ports::conflict_in(&tail.content))
     }
 
     /// Commands the workspace's own files offer (package.json scripts, Procfile, Makefile, Cargo).

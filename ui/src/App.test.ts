@@ -28,6 +28,7 @@ let ticker: ProcessRecord = record({ id: 'proc_2026-11-25T1626_aaaaaa', workspac
 const old = record({ id: 'proc_2026-11-25T1500_bbbbbb', workspaceId: WS.id, title: 'old', command: 'npm test', status: 'error', exitCode: 1, startedAt: '2026-11-25T15:00:00Z' });
 
 const calls: Record<string, number> = {};
+const takePortArgs: Record<string, unknown>[] = [];
 const inFlight: Record<string, number> = {};
 const maxInFlight: Record<string, number> = {};
 let channel: { id: number } | null = null;
@@ -68,7 +69,16 @@ async function handle(cmd: string, args: Record<string, unknown>): Promise<unkno
     case 'listening_ports':
       return [{ port: 3000, address: '0.0.0.0', pid: 1234 }];
     case 'port_conflict':
-      return { port: 3000, holder: { port: 3000, address: '::', uid: 1000, pid: 99, command: 'node other.js' } };
+      return {
+        port: 3000,
+        portSource: 'command',
+        holder: { port: 3000, address: '::', uid: 1000, pid: 99, command: 'node ticker.js' },
+        process: { folder: WS.path, id: ticker.id, title: 'ticker', sameWorkspace: true },
+        message: 'Port 3000 (from the command line) is held by ticker (pid 99) in this workspace',
+      };
+    case 'take_port':
+      takePortArgs.push(args);
+      return record({ id: 'proc_2026-11-25T1700_cccccc', workspaceId: WS.id, title: 'old', command: 'npm test', startedAt: '2026-11-25T17:00:00Z' });
     default:
       throw { kind: 'workspace', message: `unexpected ${cmd}` };
   }
@@ -171,7 +181,8 @@ describe('App against a process already printing', () => {
     expect(text).toContain('ok line 301 ERR');
     expect(text).not.toContain('\x1b[');
     expect(document.querySelector('[data-testid="port-link"]')?.textContent).toBe(':3000');
-    expect(document.querySelector('[data-testid="port-conflict"]')?.textContent).toContain('Port 3000 is already in use by pid 99 (node other.js)');
+    expect(document.querySelector('[data-testid="port-conflict"]')?.textContent).toContain('Port 3000 (from the command line) is held by ticker (pid 99) in this workspace');
+    expect(document.querySelector('[data-testid="take-port"]')?.textContent).toBe('Stop ticker and run this again');
     expect(document.querySelector('[data-testid="suggestion"]')?.getAttribute('data-name')).toBe('dev');
 
     // The poll's timer asks again for the running row only.
@@ -208,5 +219,14 @@ describe('App against a process already printing', () => {
     await emit('procdeck://reveal', { workspaceId: WS.id, id: old.id });
     await vi.waitFor(() => expect(selected()).toBe(old.id), PATIENCE);
     expect(calls.list_processes).toBe(1);
+  }, TEST_TIMEOUT);
+
+  it('stops the holder of a failed row\'s port and runs it again with one click', async () => {
+    const button = document.querySelector<HTMLButtonElement>('[data-testid="take-port"]');
+    expect(button).not.toBeNull();
+    button!.click();
+    await vi.waitFor(() => expect(takePortArgs).toHaveLength(1), PATIENCE);
+    expect(takePortArgs[0]).toEqual({ workspaceId: WS.id, id: old.id, consent: null });
+    expect(calls.restart_process ?? 0).toBe(0);
   }, TEST_TIMEOUT);
 });

@@ -108,6 +108,14 @@ export function restartProcess(workspaceId: string, id: string, consent: Foreign
   return call('restart_process', { workspaceId, id, consent });
 }
 
+/**
+ * For a process that failed because its port was taken: stops the Procdeck process holding the
+ * port (in any workspace), then runs this one again; resolves with the new process.
+ */
+export function takePort(workspaceId: string, id: string, consent: ForeignConsent | null = null): Promise<ProcessRecord> {
+  return call('take_port', { workspaceId, id, consent });
+}
+
 export function removeProcess(workspaceId: string, id: string): Promise<null> {
   return call('remove_process', { workspaceId, id });
 }

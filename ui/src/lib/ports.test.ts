@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ListeningPort } from '../bindings/ListeningPort';
 import type { PortConflict } from '../bindings/PortConflict';
 import { record } from '../test/records';
-import { conflictMessage, ConflictWatcher, distinctPorts, PortWatcher } from './ports';
+import { ConflictWatcher, distinctPorts, PortWatcher } from './ports';
 
 const lp = (port: number, address = '0.0.0.0', pid = 10): ListeningPort => ({ port, address, pid });
 const all = () => true;
@@ -108,7 +108,7 @@ describe('PortWatcher', () => {
 
 describe('ConflictWatcher', () => {
   it('asks once per failed process on screen', async () => {
-    const conflict: PortConflict = { port: 3000, holder: null };
+    const conflict: PortConflict = { port: 3000, portSource: 'output', holder: null, process: null, message: 'Port 3000 was in use; nothing listens on it now' };
     const fetch = vi.fn(async (_ws: string, id: string) => (id === 'e1' ? conflict : null));
     const w = new ConflictWatcher(fetch);
     const changes = vi.fn();
@@ -126,24 +126,5 @@ describe('ConflictWatcher', () => {
     expect(fetch.mock.calls.map((c) => c[1])).toEqual(['e1', 'e2']);
     expect(w.conflicts.get('e2')).toBeNull();
     expect(changes).toHaveBeenCalledTimes(1);
-  });
-});
-
-describe('conflictMessage', () => {
-  it('names the holder when known', () => {
-    expect(conflictMessage({ port: 3000, holder: { port: 3000, address: '::', uid: 1000, pid: 1234, command: 'node server.js' } })).toBe('Port 3000 is already in use by pid 1234 (node server.js)');
-    expect(conflictMessage({ port: 3000, holder: { port: 3000, address: '::', uid: 1000, pid: 1234, command: null } })).toBe('Port 3000 is already in use by pid 1234');
-  });
-
-  it('says "in use" when no holder is known, or what it can', () => {
-    expect(conflictMessage({ port: 3000, holder: null })).toBe('Port 3000 is already in use');
-    expect(conflictMessage({ port: null, holder: null })).toBe('The address is already in use');
-    expect(conflictMessage({ port: null, holder: { port: 8080, address: '0.0.0.0', uid: 0, pid: null, command: null } })).toBe('Port 8080 is already in use by a process Procdeck cannot inspect (uid 0)');
-  });
-
-  it('shortens a very long command', () => {
-    const msg = conflictMessage({ port: 1, holder: { port: 1, address: '::', uid: 1, pid: 2, command: 'x'.repeat(300) } });
-    expect(msg.length).toBeLessThan(140);
-    expect(msg.endsWith('…)')).toBe(true);
   });
 });

@@ -161,20 +161,3 @@ export class ConflictWatcher {
     }
   }
 }
-
-const MAX_COMMAND = 100;
-
-/**
- * "Port 3000 is already in use by pid 1234 (node server.js)"; "… is already in use" when the
- * holder is unknown.
- */
-export function conflictMessage(c: PortConflict): string {
-  const port = c.port ?? c.holder?.port ?? null;
-  const what = port !== null ? `Port ${port} is already in use` : 'The address is already in use';
-  const h = c.holder;
-  if (!h) return what;
-  if (h.pid === null) return `${what} by a process Procdeck cannot inspect (uid ${h.uid})`;
-  const cmd = h.command?.trim();
-  if (!cmd) return `${what} by pid ${h.pid}`;
-  return `${what} by pid ${h.pid} (${cmd.length > MAX_COMMAND ? `${cmd.slice(0, MAX_COMMAND - 1)}…` : cmd})`;
-}

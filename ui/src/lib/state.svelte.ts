@@ -248,22 +248,26 @@ class AppState {
     if (res) this.applyRecord(res);
   }
 
-  /** Runs a process again. One the user did not start is shown in full and confirmed first. */
-  async restart(r: ProcessRecord): Promise<void> {
+  /**
+   * Runs a process again. One the user did not start is shown in full and confirmed first. With
+   * `takePort`, the Procdeck process holding the port it failed on is stopped first.
+   */
+  async restart(r: ProcessRecord, opts: { takePort?: boolean } = {}): Promise<void> {
     let consent: ForeignConsent | null = null;
     if (r.origin === 'foreign') {
       const answer = await this.ask({
         title: `Run “${r.title}”? You did not start it`,
         body: 'This record came with the folder (a cloned repository, another user) or was edited, not started by you here. Running it runs exactly this:',
-        // A restart runs in the workspace's folder, whatever the record says.
-        run: { command: r.command, cwd: this.workspaces.find((w) => w.id === r.workspaceId)?.path ?? r.cwd, env: r.env },
+        run: { command: r.command, cwd: r.cwd, env: r.env },
         confirmLabel: 'Run it',
         danger: true,
       });
       if (!answer.ok) return;
       consent = { command: r.command, env: r.env };
     }
-    const res = await this.act(r.id, 'restart', () => ipc.restartProcess(r.workspaceId, r.id, consent));
+    const res = await this.act(r.id, 'restart', () =>
+      opts.takePort ? ipc.takePort(r.workspaceId, r.id, consent) : ipc.restartProcess(r.workspaceId, r.id, consent),
+    );
     if (res) {
       this.applyRecord(res);
       this.selectedProcessId = res.id;

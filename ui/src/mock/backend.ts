@@ -277,7 +277,13 @@ function seed(): void {
       `node:events:497\n      throw er; // Unhandled 'error' event\n      ^\n\n` +
       `Error: listen EADDRINUSE: address already in use :::3000\n    at Server.setupListenHandle [as _listen2] (node:net:1817:16)\n`,
     ended: { status: 'error', exitCode: 1 },
-    conflict: { port: 3000, holder: { port: 3000, address: '::', uid: 1000, pid: 48213, command: 'node /home/dev/code/legacy-api/server.js --port 3000' } },
+    conflict: {
+      port: 3000,
+      portSource: 'output',
+      holder: { port: 3000, address: '::', uid: 1000, pid: 48213, command: 'node /home/dev/code/legacy-api/server.js --port 3000' },
+      process: null,
+      message: 'Port 3000 is held by pid 48213 (node /home/dev/code/legacy-api/server.js --port 3000), outside Procdeck',
+    },
   });
   // The scenario of a real bug: a process already printing coloured lines five times a second,
   // with a long backlog, selected as the app opens (it is the newest).
@@ -307,16 +313,22 @@ function seed(): void {
     const k = i % 4;
     pre += `${[c.cyan, c.yellow, c.green, c.magenta][k]}${['db-1', 'redis-1', 'api-1', 'worker-1'][k].padEnd(9)}|${c.reset} line ${i + 1}: ${i % 50 === 0 ? `${c.red}ERROR${c.reset} connection reset by peer` : 'INFO ok'}\n`;
   }
-  addProc(api, 'docker compose up', 'compose stack', 95, 'docker', { everyMs: 600, pre, slowStop: true, ports: [5432, 6379, 8080] });
+  const compose = addProc(api, 'docker compose up', 'compose stack', 95, 'docker', { everyMs: 600, pre, slowStop: true, ports: [5432, 6379, 8080] });
   addProc(api, 'go run ./cmd/server', 'server', 15, 'plain', {
     pre: `${c.green}INFO${c.reset} starting\n${c.red}FATAL${c.reset} listen tcp :8080: bind: address already in use\nexit status 1\n`,
     ended: { status: 'error', exitCode: 1 },
-    conflict: { port: 8080, holder: { port: 8080, address: '0.0.0.0', uid: 1000, pid: 7301, command: 'docker-proxy -proto tcp -host-ip 0.0.0.0 -host-port 8080 -container-ip 172.18.0.4 -container-port 8080' } },
+    conflict: {
+      port: 8080,
+      portSource: 'output',
+      holder: { port: 8080, address: '0.0.0.0', uid: 1000, pid: 7301, command: 'docker-proxy -proto tcp -host-ip 0.0.0.0 -host-port 8080 -container-ip 172.18.0.4 -container-port 8080' },
+      process: { folder: api.info.path, id: compose.rec.id, title: compose.rec.title, sameWorkspace: true },
+      message: `Port 8080 is held by ${compose.rec.title} (pid 7301) in this workspace`,
+    },
   });
   addProc(api, 'python3 metrics.py', 'metrics exporter', 12, 'plain', {
     pre: `OSError: [Errno 98] Address already in use\n`,
     ended: { status: 'error', exitCode: 1 },
-    conflict: { port: null, holder: null },
+    conflict: { port: null, portSource: null, holder: null, process: null, message: 'The address is already in use, and neither the output nor the command names the port' },
   });
   api.suggestions = [
     { source: 'Makefile', name: 'run', command: 'make run' },
@@ -464,6 +476,15 @@ async function handle(cmd: string, a: Record<string, unknown>): Promise<unknown>
       const consent = a.consent as { command: string; env: Record<string, string> } | null;
       if (p.rec.origin === 'foreign' && !(consent?.command === p.rec.command && JSON.stringify(consent.env) === JSON.stringify(p.rec.env))) fail('foreignRecord', `process ${p.rec.id} was not started by you in this folder`);
       await stop(p);
+      return start(w, p.rec.command, p.rec.title === p.rec.command ? null : p.rec.title, p.rec.env);
+    }
+    case 'take_port': {
+      const w = ws(a.workspaceId);
+      const p = proc(w, a.id);
+      const holder = p.rec.status === 'error' ? p.conflict?.process : null;
+      if (!holder) fail('noPortHolder', `${p.rec.id} cannot take its port: only a process Procdeck started can be stopped for it`);
+      const owner = [...workspaces.values()].find((x) => x.info.path === holder.folder)?.procs.get(holder.id);
+      if (owner && owner.rec.status === 'running') await stop(owner);
       return start(w, p.rec.command, p.rec.title === p.rec.command ? null : p.rec.title, p.rec.env);
     }
     case 'remove_process': {
