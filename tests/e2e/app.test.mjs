@@ -1,10 +1,12 @@
 // The real app, end to end: a workspace given on the command line, a coloured process started
 // from the UI and followed live, grep, a process started by the CLI appearing by itself, a stop
-// from the UI that ends the whole tree (checked in /proc), and a removal that deletes the folder.
+// from the UI that ends the whole tree (checked in /proc), a removal that deletes the folder, and
+// a port conflict named and resolved with one click.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { Key, Session } from './webdriver.mjs';
 
@@ -41,6 +43,25 @@ function processesWith(needle) {
     }
   }
   return found;
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function accepts(port) {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
 }
 
 async function row(id) {
@@ -168,6 +189,35 @@ test('removing a process deletes its record and its folder', async () => {
   await shot('07-removed');
 });
 
+test('a failed start names the process holding its port, and one click stops it and runs this again', async () => {
+  const port = await freePort();
+  // Python's "Address already in use" names no port: the command line does.
+  const server = `exec python3 -m http.server ${port} --bind 127.0.0.1`;
+  const web = cli('start', '--title', 'web', '--', server);
+  await s.waitFor('the server listens', () => accepts(port), 20000);
+  const again = cli('start', '--title', 'web again', '--', server);
+  await s.waitFor('the second server failed', async () => (await rowStatus(again.id)) === 'error', 20000);
+  let message = '';
+  await s.waitFor('the conflict shown', async () => {
+    const found = await (await row(again.id))?.findAll('[data-testid="port-conflict"]');
+    message = found && found.length > 0 ? await found[0].text() : '';
+    return message.includes('held by');
+  });
+  assert.match(message, new RegExp(`Port ${port} \\(from the command line\\) is held by web \\(pid ${web.pid}\\) in this workspace`));
+  await shot('08-port-conflict');
+  const take = await (await row(again.id)).find('[data-testid="take-port"]');
+  assert.equal(await take.text(), 'Stop web and run this again');
+  await take.click();
+  await s.waitFor('the holder stopped', async () => (await rowStatus(web.id)) === 'stopped', 20000);
+  let rerun;
+  await s.waitFor('the new run listens', async () => {
+    rerun = cli('list').find((p) => p.title === 'web again' && p.id !== again.id);
+    return rerun !== undefined && (await rowStatus(rerun.id)) === 'running' && (await accepts(port));
+  }, 20000);
+  await shot('09-port-taken');
+  cli('stop', rerun.id);
+});
+
 test('a second launch hands its folder to the running window and exits', async () => {
   const other = path.join(work, 'ws-api');
   fs.mkdirSync(other, { recursive: true });
@@ -180,5 +230,5 @@ test('a second launch hands its folder to the running window and exits', async (
     }
     return false;
   });
-  await shot('08-second-instance');
+  await shot('10-second-instance');
 });
