@@ -25,6 +25,7 @@ pub fn record(id: &str, title: &str, status: Status) -> ProcessRecord {
         output_cap_bytes: 0,
         origin: Origin::Own,
         started_by: None,
+        service: procdeck_engine::runs::service_key(title, "/code/shop"),
         supervisor: None,
     }
 }

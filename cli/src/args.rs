@@ -22,8 +22,13 @@ pub enum Command {
     /// Start COMMAND in the background; returns at once with its record. One argument is run as a
     /// shell command line (`bash -c`); several are quoted and run as one command with arguments.
     Start(StartArgs),
-    /// List the workspace's processes.
-    List,
+    /// List the workspace's processes: the latest run of each (runs with the same title in the
+    /// same folder are runs of one service).
+    List {
+        /// Every run, not only the latest of each service.
+        #[arg(long)]
+        all: bool,
+    },
     /// Stop a process and its whole tree: SIGTERM, then SIGKILL after the grace period.
     Stop {
         /// The process: its id, a unique start of its id, or its exact title.

@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicBool;
 use procdeck_engine::follow::{FollowChunk, FollowControl};
 use procdeck_engine::output::{LineFilter, LineMatcher, Utf8Carry};
 use procdeck_engine::{
-    shell, Error, ForeignConsent, Origin, ProcessRecord, ReadMethod, ReadRequest, Settings,
+    runs, shell, Error, ForeignConsent, Origin, ProcessRecord, ReadMethod, ReadRequest, Settings,
     StartRequest, StartedBy, Status, StopRequest, Workspace,
 };
 use serde_json::json;
@@ -41,8 +41,13 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     let json = cli.json;
     let code = match cli.command {
         Command::Start(args) => start(&ws, args, json)?,
-        Command::List => {
-            let records = ws.list()?;
+        Command::List { all } => {
+            let every = ws.list()?;
+            let records: Vec<ProcessRecord> = if all {
+                every
+            } else {
+                runs::latest_runs(&every).into_iter().cloned().collect()
+            };
             print::records(&records, json)?;
             if !json {
                 conflicts(&ws, &records)?;

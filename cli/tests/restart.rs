@@ -60,7 +60,7 @@ impl Keyed {
     }
 
     fn list(&self) -> Vec<ProcessRecord> {
-        serde_json::from_str(&self.ok(["--json", "list"])).expect("list json")
+        serde_json::from_str(&self.ok(["--json", "list", "--all"])).expect("list json")
     }
 
     fn record(&self, id: &str) -> ProcessRecord {

@@ -59,3 +59,42 @@ fn a_folder_outside_the_workspace_or_missing_is_refused_and_nothing_starts() {
     assert!(ws.list().is_empty(), "nothing was recorded");
     assert!(processes_with(&marker).is_empty(), "nothing ran");
 }
+
+#[test]
+fn list_shows_the_latest_run_of_each_service_and_all_of_them_with_all() {
+    let ws = TestWs::new();
+    fs::create_dir(ws.path().join("api")).expect("mkdir");
+    let first = ws.start_with(&["--title", "web"], "echo one");
+    ws.wait(&first.id);
+    let worker = ws.start_with(&["--title", "worker"], "echo w");
+    ws.wait(&worker.id);
+    let second = ws.json(["restart", "web"]);
+    let second = second["id"].as_str().expect("new id").to_owned();
+    ws.wait(&second);
+    // The same title in another folder is another service.
+    let api = ws.start_with(&["--title", "web", "--cwd", "api"], "echo api");
+    ws.wait(&api.id);
+
+    let ids = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["--json", "list"];
+        all.extend_from_slice(args);
+        let records: Vec<procdeck_engine::ProcessRecord> =
+            serde_json::from_str(&ws.ok(all)).expect("list json");
+        records.into_iter().map(|r| r.id).collect()
+    };
+    assert_eq!(
+        ids(&[]),
+        [worker.id.clone(), second.clone(), api.id.clone()]
+    );
+    assert_eq!(
+        ids(&["--all"]),
+        [first.id.clone(), worker.id, second.clone(), api.id]
+    );
+    let table = ws.ok(["list"]);
+    assert!(
+        table.contains(&second) && !table.contains(&first.id),
+        "{table}"
+    );
+    // An earlier run is still there to read, by its id.
+    assert_eq!(ws.output(&first.id), "one\n");
+}

@@ -100,8 +100,8 @@ fn layout_gitignore_index_and_one_folder_per_process() {
 #[test]
 fn the_workspace_id_is_stable_for_a_folder() {
     let ws = TestWs::new();
-    let a = ws.start("true");
-    let b = ws.start("true");
+    let a = ws.start_with(&["--title", "a"], "true");
+    let b = ws.start_with(&["--title", "b"], "true");
     assert_eq!(a.workspace_id, b.workspace_id);
     assert!(a.workspace_id.starts_with("ws_"), "{}", a.workspace_id);
     let (engine_ws, _) = procdeck_engine::Workspace::open(ws.path(), settings()).unwrap();

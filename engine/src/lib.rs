@@ -20,6 +20,7 @@ pub mod procinfo;
 pub mod record;
 pub mod resolve;
 mod restart;
+pub mod runs;
 pub mod settings;
 pub mod shell;
 pub mod shellenv;

@@ -102,6 +102,7 @@ impl Trust {
             Ok(Some(spec)) if spec.id == record.id => spec,
             _ => {
                 record.origin = Origin::Foreign;
+                record.service = crate::runs::service_key(&record.title, &record.cwd);
                 return;
             }
         };
@@ -113,6 +114,7 @@ impl Trust {
         record.stop_grace_ms = spec.stop_grace_ms;
         record.output_cap_bytes = spec.output_cap_bytes;
         record.started_by = spec.started_by;
+        record.service = crate::runs::service_key(&record.title, &record.cwd);
     }
 
     fn with_key<T>(&self, create: bool, f: impl FnOnce(&Key) -> T) -> Option<T> {

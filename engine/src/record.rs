@@ -164,6 +164,10 @@ pub struct ProcessRecord {
     /// Who started it, from `spec.json`; None for records written before this was kept.
     #[serde(default)]
     pub started_by: Option<StartedBy>,
+    /// The service this is a run of ([`crate::runs::service_key`]): runs with the same title in
+    /// the same folder are one service. Worked out on every read, like `origin`.
+    #[serde(default)]
+    pub service: String,
     /// The shim's identity, so that a reused pid is never signalled.
     #[serde(default)]
     #[cfg_attr(feature = "ts", ts(skip))]

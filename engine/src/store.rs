@@ -741,6 +741,7 @@ pub fn record_from(spec: &Spec, shim: Option<&ShimInfo>) -> ProcessRecord {
         // Worked out by `Store::refresh`, which every record passes through.
         origin: Origin::Foreign,
         started_by: spec.started_by.clone(),
+        service: crate::runs::service_key(&spec.title, &spec.cwd.to_string_lossy()),
         supervisor: shim.map(|s| Supervisor {
             shim_pid: s.shim_pid,
             shim_start_time: s.shim_start_time,

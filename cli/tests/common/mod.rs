@@ -165,7 +165,7 @@ impl TestWs {
     }
 
     pub fn list(&self) -> Vec<ProcessRecord> {
-        serde_json::from_str(&self.ok(["--json", "list"])).expect("list json")
+        serde_json::from_str(&self.ok(["--json", "list", "--all"])).expect("list json")
     }
 
     pub fn record(&self, id: &str) -> ProcessRecord {

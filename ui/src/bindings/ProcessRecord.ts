@@ -50,4 +50,9 @@ origin: Origin,
 /**
  * Who started it, from `spec.json`; None for records written before this was kept.
  */
-startedBy: StartedBy | null, };
+startedBy: StartedBy | null, 
+/**
+ * The service this is a run of ([`crate::runs::service_key`]): runs with the same title in
+ * the same folder are one service. Worked out on every read, like `origin`.
+ */
+service: string, };

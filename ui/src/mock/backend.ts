@@ -214,6 +214,7 @@ function baseRecord(ws: Ws, command: string, title: string | null, startedAt: Da
     outputCapBytes: 256 * 1024 * 1024,
     origin: 'own',
     startedBy: { kind: 'app' },
+    service: `${ws.info.path}\u0000${title ?? command}`,
   };
 }
 

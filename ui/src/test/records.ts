@@ -23,6 +23,7 @@ export function record(over: Partial<ProcessRecord> = {}): ProcessRecord {
     outputCapBytes: 268435456,
     origin: 'own',
     startedBy: { kind: 'app' },
+    service: `/tmp/p\u0000${over.title ?? 'dev'}`,
     ...over,
   };
 }

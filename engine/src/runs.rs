@@ -1,0 +1,84 @@
+//! Runs of one service. Running a command again (a restart, "Run again", a stack) makes a new
+//! record each time; the runs with the same title in the same folder are one service, which the
+//! fronts show as one row: its latest run, with the earlier ones a click away.
+
+use std::collections::HashMap;
+
+use crate::record::ProcessRecord;
+
+/// The key that runs of one service share. Opaque to the fronts: they group records by it.
+pub fn service_key(title: &str, cwd: &str) -> String {
+    // NUL is in neither a path nor a title that reached a record, so the key is unambiguous.
+    format!("{cwd}\u{0}{title}")
+}
+
+/// The latest run of each service, in the order of `records`, which must be sorted by start (the
+/// index's order).
+pub fn latest_runs(records: &[ProcessRecord]) -> Vec<&ProcessRecord> {
+    let last: HashMap<&str, usize> = records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.service.as_str(), i))
+        .collect();
+    records
+        .iter()
+        .enumerate()
+        .filter(|(i, r)| last.get(r.service.as_str()) == Some(i))
+        .map(|(_, r)| r)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::{Origin, Status};
+
+    fn run(id: &str, title: &str, cwd: &str, started_at: &str) -> ProcessRecord {
+        ProcessRecord {
+            id: id.into(),
+            workspace_id: "/p".into(),
+            title: title.into(),
+            command: title.into(),
+            cwd: cwd.into(),
+            status: Status::Stopped,
+            pid: None,
+            started_at: started_at.into(),
+            stopped_at: None,
+            exit_code: None,
+            signal: None,
+            output_size_bytes: 0,
+            dropped_bytes: 0,
+            stop_requested: false,
+            stopping_since: None,
+            env: Default::default(),
+            stop_grace_ms: 0,
+            output_cap_bytes: 0,
+            origin: Origin::Own,
+            started_by: None,
+            service: service_key(title, cwd),
+            supervisor: None,
+        }
+    }
+
+    #[test]
+    fn one_row_per_title_and_folder_showing_the_latest_run() {
+        let records = [
+            run("a", "web", "/p", "2026-11-30T10:00:00.000Z"),
+            run("b", "worker", "/p", "2026-11-30T10:01:00.000Z"),
+            run("c", "web", "/p", "2026-11-30T10:02:00.000Z"),
+            run("d", "web", "/p/api", "2026-11-30T10:03:00.000Z"),
+            run("e", "web", "/p", "2026-11-30T10:04:00.000Z"),
+        ];
+        let latest: Vec<&str> = latest_runs(&records)
+            .iter()
+            .map(|r| r.id.as_str())
+            .collect();
+        assert_eq!(latest, ["b", "d", "e"]);
+    }
+
+    #[test]
+    fn keys_do_not_collide_across_title_and_folder() {
+        assert_ne!(service_key("b", "/a"), service_key("", "/a\u{0}b"));
+        assert_ne!(service_key("x y", "/p"), service_key("y", "/p x"));
+    }
+}
