@@ -2,7 +2,7 @@
 //! all, show the window or quit. Linux's appindicator does not deliver clicks on the icon, so
 //! everything the tray offers is in its menu.
 
-use procdeck_engine::ProcessRecord;
+use procdeck_engine::{ProcessRecord, StartedBy};
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIcon, TrayIconBuilder, TrayIconEvent};
 use tauri::{AppHandle, Manager, Runtime};
@@ -39,7 +39,14 @@ pub fn model(workspaces: &[(WorkspaceInfo, Vec<ProcessRecord>)]) -> TrayModel {
     for (ws, records) in workspaces {
         for r in records.iter().filter(|r| r.status.is_running()) {
             running += 1;
-            let label = format!("Stop {} — {}", ellipsize(&r.title, 48), ws.name);
+            let mut label = format!("Stop {} — {}", ellipsize(&r.title, 48), ws.name);
+            if let Some(agent) = r
+                .started_by
+                .as_ref()
+                .and_then(StartedBy::agent_display_name)
+            {
+                label.push_str(&format!(" ({agent})"));
+            }
             items.push(Some((
                 stop_item_id(&ws.id, &r.id),
                 label,
@@ -182,6 +189,47 @@ mod tests {
             .map(|(id, ..)| id.clone())
             .unwrap_or_default();
         assert_eq!(parse_stop_item(&first), Some(("ws_1", "p1")));
+    }
+
+    #[test]
+    fn a_process_an_agent_started_says_which_agent() {
+        let started_by = |by: Option<StartedBy>| {
+            let mut r = record("p", "npm run dev", Status::Running);
+            r.started_by = by;
+            r
+        };
+        let m = model(&[(
+            ws("ws_1", "shop"),
+            vec![
+                started_by(Some(StartedBy::agent("claude-code"))),
+                started_by(Some(StartedBy::agent("codex-mcp-client"))),
+                started_by(Some(StartedBy::agent(""))),
+                started_by(Some(StartedBy::agent(
+                    "my\u{202e}-very-own-agent-with-a-long-name",
+                ))),
+                started_by(Some(StartedBy::cli())),
+                started_by(Some(StartedBy::app())),
+                started_by(None),
+            ],
+        )]);
+        let labels: Vec<&str> = m
+            .items
+            .iter()
+            .take(7)
+            .filter_map(|i| i.as_ref().map(|(_, l, _)| l.as_str()))
+            .collect();
+        assert_eq!(
+            labels,
+            vec![
+                "Stop npm run dev — shop (Claude Code)",
+                "Stop npm run dev — shop (Codex)",
+                "Stop npm run dev — shop (Agent)",
+                "Stop npm run dev — shop (my-very-own-agent-with-…)",
+                "Stop npm run dev — shop",
+                "Stop npm run dev — shop",
+                "Stop npm run dev — shop",
+            ]
+        );
     }
 
     #[test]

@@ -111,6 +111,62 @@ impl StartedBy {
             Starter::Agent => "agent",
         }
     }
+
+    /// How a front names the agent that started a process: "Claude Code", "Codex", "Cursor",
+    /// "VS Code" for the well-known clients, the client's own name cut to a badge's length
+    /// otherwise, "Agent" when it gave none; None when no agent started it. A record can come
+    /// from someone else's folder, so characters that hide or reorder text are dropped here too.
+    /// The UI applies the same rule in `ui/src/lib/agent.ts`.
+    pub fn agent_display_name(&self) -> Option<String> {
+        if self.kind != Starter::Agent {
+            return None;
+        }
+        let name: String = self
+            .client
+            .as_deref()
+            .unwrap_or_default()
+            .chars()
+            .map(|c| if c.is_whitespace() { ' ' } else { c })
+            .filter(|&c| !is_unshown(c))
+            .collect();
+        let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
+        if name.is_empty() {
+            return Some("Agent".to_owned());
+        }
+        let key = name.to_lowercase();
+        if let Some((_, known)) = KNOWN_AGENTS
+            .iter()
+            .find(|(prefix, _)| key.starts_with(prefix))
+        {
+            return Some((*known).to_owned());
+        }
+        if name.chars().count() <= AGENT_NAME_SHOWN {
+            return Some(name);
+        }
+        let cut: String = name.chars().take(AGENT_NAME_SHOWN - 1).collect();
+        Some(format!("{}…", cut.trim_end()))
+    }
+}
+
+/// Longest agent name a front shows, in characters.
+const AGENT_NAME_SHOWN: usize = 24;
+
+/// Known clients by the start of their lower-cased name, the first match winning.
+const KNOWN_AGENTS: [(&str, &str); 5] = [
+    ("claude-code", "Claude Code"),
+    ("codex", "Codex"),
+    ("cursor", "Cursor"),
+    ("visual studio code", "VS Code"),
+    ("vscode", "VS Code"),
+];
+
+/// Control characters, the marks that reorder the text around them, and the invisible BOM.
+fn is_unshown(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}'
+        )
 }
 
 /// One process of a workspace, as stored in `index.json` and shown to every front.
@@ -183,4 +239,60 @@ pub struct Supervisor {
     pub shim_start_time: u64,
     pub pid_start_time: u64,
     pub boot_id: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shown(client: Option<&str>) -> Option<String> {
+        StartedBy {
+            kind: Starter::Agent,
+            client: client.map(str::to_owned),
+        }
+        .agent_display_name()
+    }
+
+    #[test]
+    fn well_known_agents_get_their_product_name() {
+        for (client, name) in [
+            ("claude-code", "Claude Code"),
+            ("Claude-Code", "Claude Code"),
+            ("codex-mcp-client", "Codex"),
+            ("codex", "Codex"),
+            ("Cursor", "Cursor"),
+            ("cursor-vscode", "Cursor"),
+            ("Visual Studio Code", "VS Code"),
+            ("Visual Studio Code - Insiders", "VS Code"),
+            ("vscode", "VS Code"),
+        ] {
+            assert_eq!(shown(Some(client)).as_deref(), Some(name), "{client}");
+        }
+    }
+
+    #[test]
+    fn other_agents_keep_their_name_cut_short_and_cleaned() {
+        assert_eq!(shown(Some("zed")).as_deref(), Some("zed"));
+        assert_eq!(
+            shown(Some("  my\tagent\u{202e}\n  2 ")).as_deref(),
+            Some("my agent 2")
+        );
+        let long = "a-very-long-agent-client-name-indeed";
+        assert_eq!(
+            shown(Some(long)).as_deref(),
+            Some("a-very-long-agent-clien…")
+        );
+        assert_eq!(
+            shown(Some(&"é".repeat(24))).as_deref(),
+            Some("é".repeat(24).as_str())
+        );
+    }
+
+    #[test]
+    fn an_agent_without_a_name_is_an_agent_and_other_starters_have_none() {
+        assert_eq!(shown(None).as_deref(), Some("Agent"));
+        assert_eq!(shown(Some(" \u{200f} ")).as_deref(), Some("Agent"));
+        assert_eq!(StartedBy::app().agent_display_name(), None);
+        assert_eq!(StartedBy::cli().agent_display_name(), None);
+    }
 }

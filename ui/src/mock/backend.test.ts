@@ -40,6 +40,9 @@ it('opens on the running ticker: the list loads, one lines_before, lines stream 
   const first = document.querySelector<HTMLElement>('[data-testid="process-row"]')!;
   expect(first.querySelector('[data-testid="process-title"]')?.textContent).toBe('ticker');
   expect(first.dataset.status).toBe('running');
+  // The process a coding agent started carries its badge.
+  const badges = [...document.querySelectorAll('[data-testid="agent-badge"]')].map((b) => [b.closest('[data-testid="process-row"]')?.querySelector('[data-testid="process-title"]')?.textContent, b.textContent?.trim()]);
+  expect(badges).toEqual([['storybook', 'Claude Code']]);
   const meta = () => document.querySelector('[data-testid="live-view"] .meta')?.textContent ?? '';
   await vi.waitFor(() => expect(meta()).toMatch(/^500 lines loaded/), { timeout: WAIT_MS });
   await vi.waitFor(() => expect(Number(meta().split(' ')[0])).toBeGreaterThan(505), { timeout: WAIT_MS });

@@ -20,6 +20,7 @@ import type { ProcessEvent } from '../bindings/ProcessEvent';
 import type { ProcessRecord } from '../bindings/ProcessRecord';
 import type { ReadRequest } from '../bindings/ReadRequest';
 import type { ReadResult } from '../bindings/ReadResult';
+import type { StartedBy } from '../bindings/StartedBy';
 import type { Suggestion } from '../bindings/Suggestion';
 import type { WorkspaceInfo } from '../bindings/WorkspaceInfo';
 import { utf8Length } from '../lib/utf8';
@@ -218,9 +219,10 @@ function baseRecord(ws: Ws, command: string, title: string | null, startedAt: Da
   };
 }
 
-function addProc(ws: Ws, command: string, title: string | null, minutesAgo: number, script: keyof typeof scripts, opts: { everyMs?: number; pre?: string; ended?: Partial<ProcessRecord>; slowStop?: boolean; ports?: number[]; conflict?: PortConflict } = {}): Proc {
+function addProc(ws: Ws, command: string, title: string | null, minutesAgo: number, script: keyof typeof scripts, opts: { everyMs?: number; pre?: string; ended?: Partial<ProcessRecord>; slowStop?: boolean; ports?: number[]; conflict?: PortConflict; startedBy?: StartedBy } = {}): Proc {
   const started = new Date(Date.now() - minutesAgo * 60_000);
   const p: Proc = { rec: baseRecord(ws, command, title, started), out: new Output(), timer: null, tick: 0, script: scripts[script], slowStop: !!opts.slowStop, lastEmit: 0, ports: opts.ports ?? [], conflict: opts.conflict ?? null };
+  if (opts.startedBy) p.rec.startedBy = opts.startedBy;
   if (opts.pre) p.out.append(opts.pre);
   p.rec.outputSizeBytes = p.out.len;
   if (opts.ended) {
@@ -292,6 +294,13 @@ function seed(): void {
   for (let i = 1; i <= 800; i++) backlog += `${c.green}ok${c.reset} line ${i} ${c.bold}${c.red}ERR${c.reset}\n`;
   addProc(shop, 'node scripts/ticker.js', 'ticker', 1, 'ticker', { everyMs: 200, pre: backlog });
   addProc(shop, './scripts/seed-db.sh --fixtures=large', 'seed database', 200, 'plain', { pre: 'seeding 10000 rows…\n', ended: { status: 'lost', stoppedAt: null } });
+  // Started by a coding agent through `procdeck mcp`.
+  addProc(shop, 'npm run storybook -- --port 6006 --no-open', 'storybook', 6, 'plain', {
+    everyMs: 5000,
+    pre: `${c.bold}storybook v8.4.7${c.reset}\n\n${c.green}info${c.reset} => Serving static files from ./public at /\n${c.green}info${c.reset} => Starting manager..\n\n  Storybook 8.4.7 for ${c.bold}react-vite${c.reset} started\n  Local: ${c.cyan}http://localhost:6006/${c.reset}\n\n`,
+    ports: [6006],
+    startedBy: { kind: 'agent', client: 'claude-code' },
+  });
   // A record that came with the repository's `.procdeck`, not started by this user.
   addProc(shop, 'make deploy', 'deploy (shipped)', 300, 'plain', { ended: { status: 'stopped', exitCode: 0, origin: 'foreign', env: { BASH_ENV: './scripts/env.sh', PATH: './bin:/usr/bin' } } });
   shop.suggestions = [
@@ -401,11 +410,12 @@ function grep(p: Proc, pattern: string, limit: number | null): GrepResult {
   return { id: p.rec.id, lines: out, matchingLines: matching, truncated: out.length < matching, sizeBytes: p.out.len, droppedBytes: 0 };
 }
 
-function start(w: Ws, command: string, title: string | null, env: Record<string, string>): ProcessRecord {
+function start(w: Ws, command: string, title: string | null, env: Record<string, string>, startedBy: StartedBy | null = { kind: 'app' }): ProcessRecord {
   if (!command.trim()) fail('emptyCommand', 'the command is empty');
   const kind = /vite|npm run dev/.test(command) ? 'vite' : /docker/.test(command) ? 'docker' : /cargo/.test(command) ? 'cargo' : /test/.test(command) ? 'vitest' : 'plain';
   const p = addProc(w, command, title && title.trim() ? title.trim() : null, 0, kind, { everyMs: kind === 'cargo' ? 250 : 800, pre: `${c.gray}$ ${command}${c.reset}\n` });
   p.rec.env = env;
+  p.rec.startedBy = startedBy;
   const port = /(?:npm run dev|vite)/.test(command) ? 5173 : /server\.js/.test(command) ? 3000 : Number(/(?:port|:|\s)(\d{4,5})\b/.exec(command)?.[1] ?? 0);
   if (port > 0) p.ports = [port];
   w.recent = [command, ...w.recent.filter((x) => x !== command)];
@@ -477,7 +487,8 @@ async function handle(cmd: string, a: Record<string, unknown>): Promise<unknown>
       const consent = a.consent as { command: string; env: Record<string, string> } | null;
       if (p.rec.origin === 'foreign' && !(consent?.command === p.rec.command && JSON.stringify(consent.env) === JSON.stringify(p.rec.env))) fail('foreignRecord', `process ${p.rec.id} was not started by you in this folder`);
       await stop(p);
-      return start(w, p.rec.command, p.rec.title === p.rec.command ? null : p.rec.title, p.rec.env);
+      // As the engine: the new run keeps the whole spec, who started it included.
+      return start(w, p.rec.command, p.rec.title === p.rec.command ? null : p.rec.title, p.rec.env, p.rec.startedBy);
     }
     case 'take_port': {
       const w = ws(a.workspaceId);
