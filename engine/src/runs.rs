@@ -31,33 +31,16 @@ pub fn latest_runs(records: &[ProcessRecord]) -> Vec<&ProcessRecord> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{Origin, Status};
 
     fn run(id: &str, title: &str, cwd: &str, started_at: &str) -> ProcessRecord {
-        ProcessRecord {
-            id: id.into(),
-            workspace_id: "/p".into(),
-            title: title.into(),
-            command: title.into(),
-            cwd: cwd.into(),
-            status: Status::Stopped,
-            pid: None,
-            started_at: started_at.into(),
-            stopped_at: None,
-            exit_code: None,
-            signal: None,
-            output_size_bytes: 0,
-            dropped_bytes: 0,
-            stop_requested: false,
-            stopping_since: None,
-            env: Default::default(),
-            stop_grace_ms: 0,
-            output_cap_bytes: 0,
-            origin: Origin::Own,
-            started_by: None,
-            service: service_key(title, cwd),
-            supervisor: None,
-        }
+        let mut record: ProcessRecord = serde_json::from_value(serde_json::json!({
+            "id": id, "workspaceId": "/p", "title": title, "command": title, "cwd": cwd,
+            "status": "stopped", "pid": null, "startedAt": started_at, "stoppedAt": null,
+            "exitCode": null,
+        }))
+        .expect("a record");
+        record.service = service_key(title, cwd);
+        record
     }
 
     #[test]
