@@ -11,6 +11,7 @@
 mod grep;
 mod lines;
 mod meta;
+mod since;
 mod source;
 pub mod utf8;
 
@@ -20,6 +21,7 @@ pub use grep::{grep, grep_to, LineFilter, LineMatcher};
 pub(crate) use lines::window_start;
 pub use lines::{decode_lines, lines_after, lines_before, read};
 pub use meta::{OutputMeta, OUTPUT_FILE, OUTPUT_META_FILE};
+pub use since::{read_since, SinceChunk};
 pub use source::{copy_to, OutputSource};
 pub use utf8::Utf8Carry;
 
