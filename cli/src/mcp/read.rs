@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use procdeck_engine::output::{LineFilter, LineMatcher};
 use procdeck_engine::{ReadMethod, ReadRequest, Workspace};
 
 use super::convert;
@@ -117,6 +118,10 @@ fn read(ws: &Workspace, id: &str, input: &OutputInput) -> ToolResult<Read> {
                 skipped_bytes: 0,
             })
         }
+        OutputMode::Grep if ansi => {
+            let pattern = input.pattern.as_deref().unwrap_or_default();
+            visible_grep(ws, id, pattern, lines as usize, max_bytes as usize)
+        }
         OutputMode::Grep => {
             let pattern = input.pattern.as_deref().unwrap_or_default();
             let found = ws.grep(id, pattern, Some(lines as usize), None)?;
@@ -159,4 +164,62 @@ fn read(ws: &Workspace, id: &str, input: &OutputInput) -> ToolResult<Read> {
             })
         }
     }
+}
+
+/// Bytes read at a time by a grep over the visible text.
+const GREP_BLOCK: usize = 1 << 20;
+
+/// The lines whose visible text (without ANSI sequences) matches `pattern`, up to `limit` of
+/// them, found with the engine's line matcher over the output as it is now.
+fn visible_grep(
+    ws: &Workspace,
+    id: &str,
+    pattern: &str,
+    limit: usize,
+    max_bytes: usize,
+) -> ToolResult<Read> {
+    let mut filter = LineFilter::new(LineMatcher::visible(pattern)?, 0);
+    let mut shown = String::new();
+    let (mut found, mut cut) = (0usize, false);
+    let mut keep = |line: &[u8]| {
+        found += 1;
+        if found > limit || cut {
+            return;
+        }
+        let visible = text::clean(&String::from_utf8_lossy(line), true);
+        if shown.len() + visible.len() + 1 > max_bytes {
+            let (part, _) = text::first_bytes(&visible, max_bytes.saturating_sub(shown.len()));
+            shown.push_str(part);
+            cut = true;
+            return;
+        }
+        shown.push_str(&visible);
+        shown.push('\n');
+    };
+    let mut chunk = ws.read_since(id, 0, GREP_BLOCK)?;
+    // The output as it is now: a process that keeps writing does not keep the search going.
+    let (total, dropped) = (chunk.size_bytes, chunk.dropped_bytes);
+    loop {
+        // Collecting lines in memory cannot fail.
+        let _ = filter.push(&chunk.bytes, chunk.skipped, &mut |_, line| {
+            keep(line);
+            Ok(())
+        });
+        if chunk.bytes.is_empty() || chunk.end >= total {
+            break;
+        }
+        chunk = ws.read_since(id, chunk.end, GREP_BLOCK)?;
+    }
+    let _ = filter.finish(&mut |_, line| {
+        keep(line);
+        Ok(())
+    });
+    Ok(Read {
+        text: shown,
+        truncated: cut || found > limit || dropped > 0,
+        next_cursor: total,
+        total_bytes: total,
+        dropped_bytes: dropped,
+        skipped_bytes: 0,
+    })
 }

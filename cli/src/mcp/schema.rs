@@ -33,7 +33,8 @@ pub struct StartInput {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReadyInput {
-    /// Ready when a line of output matches this regex (Rust regex syntax).
+    /// Ready when a line of output matches this regex (Rust regex syntax), matched against the
+    /// line as it shows, without ANSI sequences.
     #[serde(default)]
     pub log_regex: Option<String>,
     /// Ready when the process (or any of its children) listens on this TCP port.
@@ -104,7 +105,8 @@ pub struct OutputInput {
     /// Lines for tail and head, most matching lines for grep (default 100).
     #[serde(default)]
     pub lines: Option<u64>,
-    /// The regex for grep (Rust regex syntax, matched against each line).
+    /// The regex for grep (Rust regex syntax), matched against each line as it shows (without
+    /// ANSI sequences; with strip_ansi false, against its raw bytes).
     #[serde(default)]
     pub pattern: Option<String>,
     /// For since: the byte offset to read from (default 0).
@@ -125,7 +127,8 @@ pub enum Until {
     /// "exit": the process ends. "ready": it becomes ready as its start asked (its log regex or
     /// port), or, without that, its tree listens on any TCP port.
     Named(UntilName),
-    /// A line of output matching this regex, searched from `cursor` (default: the start).
+    /// A line of output matching this regex (without ANSI sequences), searched from `cursor` (a
+    /// byte offset; default: the start of the output).
     Log {
         log_regex: String,
         #[serde(default)]

@@ -42,7 +42,11 @@ pub async fn start(
                 READY_TIMEOUT_MAX_S,
                 "ready.timeout_s",
             )?;
-            let log = r.log_regex.as_deref().map(LineMatcher::new).transpose()?;
+            let log = r
+                .log_regex
+                .as_deref()
+                .map(LineMatcher::visible)
+                .transpose()?;
             let port = r.port.map(convert::port).transpose()?.map(PortWanted::Port);
             let when = ReadyWhen {
                 log,
@@ -87,7 +91,7 @@ pub async fn start(
         let outcome = ws.wait_ready(&wait_id, &when, timeout, &cancel)?;
         let matched = outcome
             .matched
-            .map(|m| String::from_utf8_lossy(&m.bytes).into_owned());
+            .map(|m| super::text::clean(&String::from_utf8_lossy(&m.bytes), true));
         Ok((outcome.record, Some(outcome.reason), matched))
     })
     .await?;

@@ -23,16 +23,9 @@ pub fn collapse_redraws(text: &str) -> String {
     out
 }
 
-/// Removes ANSI escape sequences. Tabs are kept: the stripper drops every control character but
-/// `\n`, and a tab is layout, not control.
+/// Removes ANSI escape sequences, with the engine's rule (tabs kept).
 pub fn strip_ansi(text: &str) -> String {
-    if !text.contains('\x1b') && !text.contains('\u{9b}') {
-        return text.to_owned();
-    }
-    text.split('\t')
-        .map(strip_ansi_escapes::strip_str)
-        .collect::<Vec<_>>()
-        .join("\t")
+    procdeck_engine::output::utf8::lossy(procdeck_engine::output::ansi::strip_ansi(text.as_bytes()))
 }
 
 /// Output text ready for an agent: redraws collapsed, then ANSI removed when asked.

@@ -51,7 +51,7 @@ pub async fn wait(
         },
         Until::Log { log_regex, cursor } => (
             ReadyWhen {
-                log: Some(LineMatcher::new(log_regex)?),
+                log: Some(LineMatcher::visible(log_regex)?),
                 log_from: Some(cursor.unwrap_or(0)),
                 port: None,
             },
@@ -104,7 +104,7 @@ pub async fn wait(
     }
     let matched_line = outcome
         .matched
-        .map(|m| String::from_utf8_lossy(&m.bytes).into_owned());
+        .map(|m| super::text::clean(&String::from_utf8_lossy(&m.bytes), true));
     if let Some(line) = &matched_line {
         text.push_str(&format!("\nmatched: {line}"));
     }

@@ -8,6 +8,7 @@
 //! carries the logical offset of its first byte, so that one replacement character (3 bytes of
 //! text for 1 byte of output) never shifts an offset a viewer asks for next.
 
+pub mod ansi;
 mod grep;
 mod lines;
 mod meta;
