@@ -1,7 +1,7 @@
 //! `process_start`: start a command (or find it already running), and optionally wait until it
 //! is ready.
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
@@ -60,7 +60,7 @@ pub async fn start(
     let work_ws = ws.clone();
     let (record, reused) = blocking(move || {
         let ws = work_ws;
-        let cwd = ws.resolve_cwd(input.cwd.as_deref().map(std::path::Path::new))?;
+        let cwd = ws.resolve_cwd(input.cwd.as_deref().map(Path::new))?;
         if reuse {
             if let Some(found) = running_twin(&ws.list()?, &input, &cwd) {
                 return Ok((found, true));
@@ -146,7 +146,7 @@ pub async fn start(
 fn running_twin(
     records: &[ProcessRecord],
     input: &StartInput,
-    cwd: &PathBuf,
+    cwd: &Path,
 ) -> Option<ProcessRecord> {
     let cwd = cwd.to_string_lossy();
     let running = || records.iter().rev().filter(|r| r.status.is_running());

@@ -81,11 +81,11 @@ pub async fn wait(
         ticker.abort();
     }
     let (outcome, output_tail) = waited?;
-    let satisfied = match (&input.until, outcome.reason) {
-        (Until::Named(UntilName::Exit), ReadyReason::Exited) => true,
-        (_, ReadyReason::LogMatched | ReadyReason::PortListening) => true,
-        _ => false,
-    };
+    let satisfied = matches!(
+        (&input.until, outcome.reason),
+        (Until::Named(UntilName::Exit), ReadyReason::Exited)
+            | (_, ReadyReason::LogMatched | ReadyReason::PortListening)
+    );
     let record = outcome.record;
     let events = session.events(&ws, &[&id]).await;
     let mut text = format!(

@@ -697,7 +697,7 @@ mod tests {
         let mut i = 0u64;
         while text.len() < 3 * COPY_BLOCK + 5000 {
             let pad = "-".repeat((i * 7919 % 300) as usize);
-            if i % 97 == 0 {
+            if i.is_multiple_of(97) {
                 text.extend_from_slice(format!("{pad}NEEDLE-{i}\n").as_bytes());
             } else {
                 text.extend_from_slice(format!("{pad}line {i}\n").as_bytes());
