@@ -270,6 +270,24 @@ describe('tools', () => {
     assert.ok(started.id);
   });
 
+  test('a cancelled wait ends, and the server goes on', async () => {
+    const sleeper = await ok(client, 'process_start', { command: 'sleep 60', title: 'sleeper' });
+    const abort = new AbortController();
+    setTimeout(() => abort.abort(), 300);
+    const started = Date.now();
+    await assert.rejects(
+      client.callTool(
+        { name: 'process_wait', arguments: { id: sleeper.id, until: 'exit', timeout_s: 30 } },
+        undefined,
+        { signal: abort.signal },
+      ),
+    );
+    assert.ok(Date.now() - started < 5000);
+    const listed = await ok(client, 'process_list');
+    assert.equal(listed.processes.find((p) => p.id === sleeper.id).status, 'running');
+    await ok(client, 'process_stop', { id: sleeper.id });
+  });
+
   test('events: a failure is reported once, at the next call, whatever it is', async () => {
     const failing = await ok(client, 'process_start', {
       command: 'echo about to fail; sleep 0.5; echo boom >&2; exit 3',

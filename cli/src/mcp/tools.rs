@@ -60,16 +60,32 @@ fn reply<T: Serialize>(result: ToolResult<(String, T)>) -> Result<CallToolResult
     }
 }
 
-/// A flag set when the client cancels the request, for waits that check it.
-fn cancel_flag(ctx: &RequestContext<RoleServer>) -> Arc<AtomicBool> {
-    let flag = Arc::new(AtomicBool::new(false));
-    let set = flag.clone();
-    let ct = ctx.ct.clone();
-    tokio::spawn(async move {
-        ct.cancelled().await;
-        set.store(true, Ordering::Relaxed);
-    });
-    flag
+/// A flag set when the client cancels the request, for waits (which run off the async threads)
+/// to check. Dropping it sets it too: a request whose handler is gone has nobody left to answer,
+/// so a wait still running for it ends.
+struct CancelFlag {
+    flag: Arc<AtomicBool>,
+    watcher: tokio::task::JoinHandle<()>,
+}
+
+impl CancelFlag {
+    fn new(ctx: &RequestContext<RoleServer>) -> CancelFlag {
+        let flag = Arc::new(AtomicBool::new(false));
+        let set = flag.clone();
+        let ct = ctx.ct.clone();
+        let watcher = tokio::spawn(async move {
+            ct.cancelled().await;
+            set.store(true, Ordering::Relaxed);
+        });
+        CancelFlag { flag, watcher }
+    }
+}
+
+impl Drop for CancelFlag {
+    fn drop(&mut self) {
+        self.flag.store(true, Ordering::Relaxed);
+        self.watcher.abort();
+    }
 }
 
 /// Runs `op` on the session's workspace, opened at the first call.
@@ -98,10 +114,11 @@ impl Server {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let client = Session::client_name(&ctx.peer);
-        let cancel = cancel_flag(&ctx);
+        let cancel = CancelFlag::new(&ctx);
+        let flag = cancel.flag.clone();
         reply(
             with_workspace(self, &ctx, |session, ws| async move {
-                start::start(&session, ws, client, input, cancel).await
+                start::start(&session, ws, client, input, flag).await
             })
             .await,
         )
@@ -157,10 +174,11 @@ impl Server {
             .meta
             .get_progress_token()
             .map(|token| (ctx.peer.clone(), token));
-        let cancel = cancel_flag(&ctx);
+        let cancel = CancelFlag::new(&ctx);
+        let flag = cancel.flag.clone();
         reply(
             with_workspace(self, &ctx, |session, ws| async move {
-                wait::wait(&session, ws, input, progress, cancel).await
+                wait::wait(&session, ws, input, progress, flag).await
             })
             .await,
         )
