@@ -39,7 +39,7 @@ if [ "${PROCDECK_E2E_DEPS:-0}" = 1 ] && ! command -v tauri-driver >/dev/null; th
 fi
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
-for dir in "$root/ui" "$root"; do
+for dir in "$root/ui" "$root" "$root/tests/mcp"; do
   if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
     echo "deps: npm ci in $dir"
     (cd "$dir" && npm ci --no-audit --no-fund)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run calls this): formatting and lints, the engine and
 # CLI with real processes, the desktop shell's commands, the web front end's modules, the
-# generated TypeScript types, and the app end to end under Xvfb.
+# generated TypeScript types, the MCP server through the official TypeScript SDK client, and the
+# app end to end under Xvfb.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -30,6 +31,10 @@ fi
 
 step "cargo test (engine, CLI, desktop shell)"
 cargo test --workspace
+
+step "MCP server (procdeck mcp) driven by the TypeScript SDK client"
+cargo build -p procdeck-cli
+npm --prefix tests/mcp test
 
 if [ -x "$root/tests/e2e/run.sh" ]; then
   step "end to end: the built app under Xvfb via tauri-driver"

@@ -69,6 +69,14 @@ pub enum Command {
     },
     /// Stop every running process of the workspace (what closing it in the app does).
     Close,
+    /// Serve the workspace to a coding agent over the Model Context Protocol (stdio). Without
+    /// -w, the workspace is the client's first root, else the current folder.
+    Mcp {
+        /// Stop the processes this session started when the agent's session ends (by default
+        /// they keep running).
+        #[arg(long)]
+        stop_on_exit: bool,
+    },
 }
 
 #[derive(Debug, Args)]

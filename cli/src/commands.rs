@@ -23,6 +23,8 @@ pub enum CliError {
     CurrentDir(io::Error),
     #[error("writing to standard output: {0}")]
     Stdout(io::Error),
+    #[error(transparent)]
+    Mcp(#[from] crate::mcp::McpError),
 }
 
 type Result<T, E = CliError> = std::result::Result<T, E>;
@@ -30,6 +32,10 @@ type Result<T, E = CliError> = std::result::Result<T, E>;
 const STDOUT_BUFFER: usize = 256 * 1024;
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
+    if let Command::Mcp { stop_on_exit } = cli.command {
+        // The server opens its workspace once the client has said which (its roots).
+        return Ok(crate::mcp::run(cli.workspace, stop_on_exit)?);
+    }
     let folder = match cli.workspace {
         Some(dir) => dir,
         None => std::env::current_dir().map_err(CliError::CurrentDir)?,
@@ -82,6 +88,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             print::records(&ws.close()?, json)?;
             ExitCode::SUCCESS
         }
+        Command::Mcp { .. } => unreachable!("served before the workspace is opened"),
     };
     for warning in ws.take_warnings() {
         eprintln!("{}", print::error_line(&format!("warning: {warning}")));

@@ -2,6 +2,7 @@
 
 mod args;
 mod commands;
+mod mcp;
 mod print;
 
 use std::process::ExitCode;

@@ -17,6 +17,7 @@ pub mod output;
 pub mod ports;
 mod procdir;
 pub mod procinfo;
+pub mod ready;
 pub mod record;
 pub mod resolve;
 mod restart;
@@ -35,7 +36,10 @@ pub mod workspace;
 pub use error::{Error, Result};
 pub use events::Event;
 pub use follow::{FollowControl, FollowEnd};
-pub use output::{GrepLine, GrepResult, LineChunk, ReadMethod, ReadRequest, ReadResult};
+pub use output::{
+    GrepLine, GrepResult, LineChunk, ReadMethod, ReadRequest, ReadResult, SinceChunk,
+};
+pub use ready::{MatchedLine, PortWanted, ReadyOutcome, ReadyReason, ReadyWhen};
 pub use record::{Origin, ProcessRecord, StartedBy, Starter, Status};
 pub use restart::ForeignConsent;
 pub use settings::{BaseEnv, Settings};

@@ -14,7 +14,7 @@ use crate::error::{Error, IoContext, Result};
 use crate::events::Event;
 use crate::origin::Trust;
 use crate::output::{
-    self, GrepResult, LineChunk, OutputSource, ReadMethod, ReadRequest, ReadResult,
+    self, GrepResult, LineChunk, OutputSource, ReadMethod, ReadRequest, ReadResult, SinceChunk,
 };
 use crate::procdir::{self, Spec, StopFile};
 use crate::record::{ProcessRecord, StartedBy};
@@ -185,7 +185,7 @@ impl Workspace {
 
     /// The folder a command runs in: `cwd` resolved against the workspace folder, with every
     /// symlink followed, which must still be a folder inside the workspace.
-    fn resolve_cwd(&self, cwd: Option<&Path>) -> Result<PathBuf> {
+    pub fn resolve_cwd(&self, cwd: Option<&Path>) -> Result<PathBuf> {
         let root = self.store.root();
         let Some(cwd) = cwd else {
             return Ok(root.to_owned());
@@ -417,6 +417,25 @@ impl Workspace {
     ) -> Result<LineChunk> {
         let src = self.source(id)?;
         output::lines_after(&src, start_offset, lines, max_bytes)
+    }
+
+    /// Up to `max_bytes` bytes from logical offset `cursor` on, and the cursor for the next read
+    /// (see [`output::read_since`]): reads in a row deliver every byte once.
+    pub fn read_since(&self, id: &str, cursor: u64, max_bytes: usize) -> Result<SinceChunk> {
+        // Whether the process has ended is read before the output: once it has, the output read
+        // next is its last.
+        let complete = !self.get(id)?.status.is_running();
+        let src = OutputSource::open(id, &self.store.unlinked_process_dir(id)?)?;
+        output::read_since(&src, cursor, max_bytes, complete)
+    }
+
+    /// Processes of the tree still alive when the shim of an ended process gave up on them
+    /// (empty for a process still running, and whenever the stop went as it should).
+    pub fn survivors(&self, id: &str) -> Result<Vec<u32>> {
+        let path = self.store.process_dir(id)?.join(procdir::EXIT);
+        Ok(procdir::read_json::<procdir::ExitInfo>(&path)?
+            .map(|exit| exit.survivors)
+            .unwrap_or_default())
     }
 
     /// Streams the kept output (or its last `max_bytes`) to `out` without holding it in memory.

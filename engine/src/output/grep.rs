@@ -38,6 +38,8 @@ const REGEX_SIZE_LIMIT: usize = 8 << 20;
 #[derive(Debug, Clone)]
 pub struct LineMatcher {
     re: Regex,
+    /// Match the line as it shows, without its ANSI sequences (see [`LineMatcher::visible`]).
+    visible: bool,
 }
 
 impl LineMatcher {
@@ -55,11 +57,24 @@ impl LineMatcher {
                 pattern: pattern.to_owned(),
                 reason: e.to_string(),
             })?;
-        Ok(LineMatcher { re })
+        Ok(LineMatcher { re, visible: false })
+    }
+
+    /// Like [`LineMatcher::new`], but each line is matched as it shows on a terminal, without
+    /// its ANSI sequences (see [`super::ansi::strip_ansi`]): `ready in \d+ ms` then matches a
+    /// line whose words are coloured one by one.
+    pub fn visible(pattern: &str) -> Result<LineMatcher> {
+        Ok(LineMatcher {
+            visible: true,
+            ..LineMatcher::new(pattern)?
+        })
     }
 
     /// `line` is one line (or one part of a line longer than the cap), without its `\n`.
     pub fn is_match(&self, line: &[u8]) -> bool {
+        if self.visible && line.iter().any(|&b| b == 0x1b || b == 0x9b) {
+            return self.re.is_match(&super::ansi::strip_ansi(line));
+        }
         self.re.is_match(line)
     }
 }
@@ -82,7 +97,8 @@ struct Searched {
     gap: bool,
 }
 
-/// Calls `on_hit` for every line of the window (see `window_start`) that matches `re`, in order.
+/// Calls `on_hit` for every line of the window (the matcher is a plain one, from `compile`: the
+/// regex runs over whole blocks of raw bytes) (see `window_start`) that matches `re`, in order.
 fn search(
     src: &OutputSource,
     matcher: &LineMatcher,
@@ -681,7 +697,7 @@ mod tests {
         let mut i = 0u64;
         while text.len() < 3 * COPY_BLOCK + 5000 {
             let pad = "-".repeat((i * 7919 % 300) as usize);
-            if i % 97 == 0 {
+            if i.is_multiple_of(97) {
                 text.extend_from_slice(format!("{pad}NEEDLE-{i}\n").as_bytes());
             } else {
                 text.extend_from_slice(format!("{pad}line {i}\n").as_bytes());
@@ -926,5 +942,19 @@ mod tests {
         );
         assert_eq!(String::from_utf8(out.clone()).unwrap(), expected);
         assert!(!out.contains(&0));
+    }
+
+    #[test]
+    fn a_visible_matcher_sees_lines_without_their_colours() {
+        let line = b"\x1b[32mready\x1b[0m in \x1b[1m300\x1b[22m ms";
+        assert!(!LineMatcher::new(r"ready in \d+ ms").unwrap().is_match(line));
+        let visible = LineMatcher::visible(r"ready in \d+ ms").unwrap();
+        assert!(visible.is_match(line));
+        assert!(visible.is_match(b"ready in 5 ms"));
+        assert!(!visible.is_match(b"\x1b[1mready\x1b[0m"));
+        assert!(matches!(
+            LineMatcher::visible("("),
+            Err(Error::InvalidPattern { .. })
+        ));
     }
 }

@@ -8,9 +8,11 @@
 //! carries the logical offset of its first byte, so that one replacement character (3 bytes of
 //! text for 1 byte of output) never shifts an offset a viewer asks for next.
 
+pub mod ansi;
 mod grep;
 mod lines;
 mod meta;
+mod since;
 mod source;
 pub mod utf8;
 
@@ -20,6 +22,7 @@ pub use grep::{grep, grep_to, LineFilter, LineMatcher};
 pub(crate) use lines::window_start;
 pub use lines::{decode_lines, lines_after, lines_before, read};
 pub use meta::{OutputMeta, OUTPUT_FILE, OUTPUT_META_FILE};
+pub use since::{read_since, SinceChunk};
 pub use source::{copy_to, OutputSource};
 pub use utf8::Utf8Carry;
 
