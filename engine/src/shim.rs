@@ -24,6 +24,9 @@ use crate::output::{OutputMeta, OUTPUT_FILE};
 use crate::procdir::{self, ExitInfo, ShimInfo, Spec, StopFile};
 use crate::{atomic, procinfo};
 
+mod rotation;
+use rotation::{punch_hole, Rotation};
+
 /// The hidden first argument that turns a Procdeck executable into a shim.
 pub const SHIM_ARG: &str = "__procdeck-shim";
 
@@ -34,8 +37,9 @@ pub const SHELL: &str = "/bin/bash";
 const PIPE_SIZE: i32 = 1 << 20;
 const SPLICE_CHUNK: usize = 1 << 20;
 const COPY_CHUNK: usize = 64 * 1024;
-const BATCH_THRESHOLD: u64 = 256 * 1024;
-const BATCH_PAUSE: Duration = Duration::from_millis(1);
+/// Under a cap, one drain moves at most a quarter of it (but no less than this), which bounds
+/// how far the output can run ahead of the rotation.
+const SPLICE_CHUNK_CAPPED_MIN: usize = 64 * 1024;
 /// How often the tree is looked at again while it is being terminated, to catch processes
 /// forked after the last look.
 const RESCAN: Duration = Duration::from_millis(20);
@@ -160,9 +164,12 @@ struct Shim {
     sigfd: OwnedFd,
     out: File,
     written: u64,
+    /// The first offset kept, as last asked of the rotation.
     kept_from: u64,
     cap: u64,
-    punch_ok: bool,
+    /// Present when there is a cap and the file system can punch holes.
+    rotation: Option<Rotation>,
+    splice_len: usize,
     splice_ok: bool,
     /// Read from the pipe but not yet written (copy fallback only).
     pending: Vec<u8>,
@@ -188,6 +195,19 @@ impl Shim {
         let (read_end, write_end) =
             make_pipe().map_err(|e| format!("cannot create a pipe: {e}"))?;
         let sigfd = block_signals().map_err(|e| format!("cannot set up signals: {e}"))?;
+        // Started after the signals are blocked, so that the thread inherits the mask and every
+        // signal reaches the signalfd.
+        let kept_from = OutputMeta::load(dir).kept_from;
+        let rotation = if spec.output_cap_bytes > 0 && punch_ok {
+            let out = out
+                .try_clone()
+                .map_err(|e| format!("cannot duplicate {}: {e}", out_path.display()))?;
+            let rotation = Rotation::start(dir.to_owned(), out, kept_from)
+                .map_err(|e| format!("cannot start the rotation thread: {e}"))?;
+            Some(rotation)
+        } else {
+            None
+        };
 
         if !spec.cwd.is_dir() {
             return Err(format!(
@@ -260,9 +280,16 @@ impl Shim {
             sigfd,
             out,
             written,
-            kept_from: OutputMeta::load(dir).kept_from,
+            kept_from,
             cap: spec.output_cap_bytes,
-            punch_ok,
+            splice_len: if rotation.is_some() {
+                usize::try_from(spec.output_cap_bytes / 4)
+                    .unwrap_or(SPLICE_CHUNK)
+                    .clamp(SPLICE_CHUNK_CAPPED_MIN, SPLICE_CHUNK)
+            } else {
+                SPLICE_CHUNK
+            },
+            rotation,
             splice_ok: true,
             pending: Vec::new(),
             grace: Duration::from_millis(spec.stop_grace_ms),
@@ -304,15 +331,12 @@ impl Shim {
                 log(format_args!("poll failed: {}", io::Error::last_os_error()));
                 std::thread::sleep(RESCAN);
             }
-            self.handle_signals();
-            let before = self.written;
-            disk_full = matches!(self.drain(), Drain::DiskFull);
-            if self.written - before >= BATCH_THRESHOLD {
-                // A writer this fast fills the pipe again within a millisecond; letting it do so
-                // halves the wake-ups (and the third process competing for two cores) at a
-                // latency cost only while output pours out.
-                std::thread::sleep(BATCH_PAUSE);
+            // Under heavy output most wake-ups are for the pipe alone: the signalfd is read only
+            // when it has something.
+            if n < 0 || fds[0].revents != 0 {
+                self.handle_signals();
             }
+            disk_full = matches!(self.drain(), Drain::DiskFull);
             self.advance_termination();
         }
         while matches!(self.drain(), Drain::DiskFull) {
@@ -499,7 +523,7 @@ impl Shim {
                 std::ptr::null_mut(),
                 self.out.as_raw_fd(),
                 &mut off,
-                SPLICE_CHUNK,
+                self.splice_len,
                 libc::SPLICE_F_MOVE | libc::SPLICE_F_NONBLOCK,
             )
         };
@@ -552,10 +576,13 @@ impl Shim {
         Ok(done)
     }
 
-    /// Keeps the newest output within the cap: announce the new first kept offset, then punch
-    /// the hole, so a reader that re-checks the announcement after reading never returns zeros.
+    /// Keeps the newest output within the cap, dropping it a step at a time so that rotations
+    /// stay rare.
     fn enforce_cap(&mut self) {
-        if !self.punch_ok || self.cap == 0 || self.written - self.kept_from <= self.cap {
+        let Some(rotation) = &self.rotation else {
+            return;
+        };
+        if self.written - self.kept_from <= self.cap {
             return;
         }
         let step = (self.cap / 8).max(4096);
@@ -563,31 +590,23 @@ impl Shim {
         if new_kept <= self.kept_from {
             return;
         }
-        if let Err(e) = crate::output::OutputMeta::store(
-            &self.dir,
-            &OutputMeta {
-                kept_from: new_kept,
-            },
-        ) {
-            log(format_args!(
-                "cannot record rotation, keeping all output for now: {e}"
-            ));
-            return;
-        }
+        rotation.request(new_kept);
         self.kept_from = new_kept;
-        if let Err(e) = punch_hole(&self.out, new_kept) {
-            log(format_args!("cannot drop old output: {e}"));
-        }
     }
 
     fn finish(&mut self) -> i32 {
+        if let Some(rotation) = self.rotation.take() {
+            rotation.finish();
+        }
         let survivors = procinfo::descendants(self.me);
         if !survivors.is_empty() {
             log(format_args!(
                 "gave up on {survivors:?}: they survived SIGKILL"
             ));
         }
-        let _ = self.out.sync_data();
+        // The output is not synced before the exit is recorded: every reader finds it in the
+        // page cache, and a sync would hold the record back for the writeback of the whole
+        // output (about a quarter of a second per 256 MiB on a fast disk, seconds on a slow one).
         let exit = ExitInfo {
             exit_code: self.exit_code,
             signal: self.signal,
@@ -669,25 +688,5 @@ fn block_signals() -> io::Result<OwnedFd> {
             return Err(io::Error::last_os_error());
         }
         Ok(OwnedFd::from_raw_fd(fd))
-    }
-}
-
-/// Frees `[0, end)` of the file while keeping its size, so later offsets never move. With
-/// `end == 0` it only asks whether the file system supports it.
-fn punch_hole(file: &File, end: u64) -> io::Result<()> {
-    let len = if end == 0 { 4096 } else { end };
-    // SAFETY: fallocate on an fd we own.
-    let rc = unsafe {
-        libc::fallocate(
-            file.as_raw_fd(),
-            libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
-            0,
-            len as libc::off_t,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
     }
 }

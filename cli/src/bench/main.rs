@@ -97,9 +97,10 @@ fn run(o: &Opts) -> Result<()> {
     };
     let (ws, _) = Workspace::open(&root, settings)?;
     println!(
-        "procdeck-bench: size {} MiB, folder {}",
+        "procdeck-bench: size {} MiB, folder {}, load average {}",
         o.size >> 20,
-        root.display()
+        root.display(),
+        load_average()
     );
     let result = (|| {
         let mut capture_id = None;
@@ -122,7 +123,15 @@ fn run(o: &Opts) -> Result<()> {
     })();
     let _ = ws.close();
     let _ = std::fs::remove_dir_all(&root);
+    println!("\nload average at the end {}", load_average());
     result
+}
+
+/// The 1, 5 and 15 minute load averages: on a shared machine, what the figures competed with.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
 }
 
 fn tempfile_dir(base: &Path) -> Result<PathBuf> {
@@ -136,7 +145,7 @@ fn capture_command(size: u64) -> String {
 }
 
 /// The same command under Procdeck (start until exit recorded) and redirected to a file by bash,
-/// alternating, each writing a fresh file after the previous one was removed and synced, so that
+/// alternating, each writing a fresh file after its previous one was removed and synced, so that
 /// neither pays for the other's writeback. Every round is printed; the summary gives the best
 /// time of each side against the other's best, and the median of the per-round ratios. Then the
 /// capped path: the same command with an output cap of a quarter of its output, so that the
@@ -162,58 +171,28 @@ fn capture(ws: &Workspace, root: &Path, size: u64) -> Result<String> {
 }
 
 /// `CAPTURE_ROUNDS` rounds of the redirect and of Procdeck with output cap `cap`; returns the
-/// id of the last Procdeck record (kept for the reads).
+/// id of the last Procdeck record (kept for the reads). Each side first removes its own previous
+/// output and syncs, so both start from the same state: that output's pages freed and nothing
+/// dirty left to write back. Which side goes first alternates from round to round.
 fn capture_rounds(ws: &Workspace, root: &Path, size: u64, cap: u64) -> Result<String> {
     let baseline_file = root.join("baseline.log");
     let mut ratios = Vec::new();
     let mut best = (f64::MAX, f64::MAX);
     let mut id = String::new();
     for round in 0..CAPTURE_ROUNDS {
-        if !id.is_empty() {
-            ws.remove(&id)?;
-        }
-        let _ = std::fs::remove_file(&baseline_file);
-        sync();
-        let t = Instant::now();
-        let status = Command::new("bash")
-            .arg("-c")
-            .arg(format!(
-                "{} > {}",
-                capture_command(size),
-                baseline_file.display()
-            ))
-            .status()
-            .map_err(|e| BenchError::Io("bash".into(), e))?;
-        let base = t.elapsed().as_secs_f64();
-        if !status.success() {
-            return Err(BenchError::Check("the baseline command failed".into()));
-        }
-        sync();
-        let t = Instant::now();
-        let record = ws.start(StartRequest {
-            output_cap_bytes: Some(cap),
-            ..StartRequest::new(capture_command(size))
-        })?;
-        let done = ws.wait(&record.id, Some(Duration::from_secs(600)))?;
-        let pd = t.elapsed().as_secs_f64();
-        if done.output_size_bytes != size {
-            return Err(BenchError::Check(format!(
-                "captured {} bytes, expected {size}",
-                done.output_size_bytes
-            )));
-        }
-        if cap < size && done.dropped_bytes == 0 {
-            return Err(BenchError::Check(format!(
-                "{size} bytes under a cap of {cap} dropped nothing"
-            )));
-        }
+        let (base, pd) = if round % 2 == 0 {
+            let base = redirect_round(&baseline_file, size)?;
+            (base, procdeck_round(ws, &mut id, size, cap)?)
+        } else {
+            let pd = procdeck_round(ws, &mut id, size, cap)?;
+            (redirect_round(&baseline_file, size)?, pd)
+        };
         println!(
             "  round {round}: redirect {base:.3} s   procdeck {pd:.3} s   ratio {:.2}",
             pd / base
         );
         ratios.push(pd / base);
         best = (best.0.min(base), best.1.min(pd));
-        id = record.id;
     }
     ratios.sort_by(f64::total_cmp);
     let mib = size as f64 / 1048576.0;
@@ -227,6 +206,52 @@ fn capture_rounds(ws: &Workspace, root: &Path, size: u64, cap: u64) -> Result<St
         ratios[ratios.len() / 2],
     );
     Ok(id)
+}
+
+/// The capture command redirected to `file` by bash; returns its wall time.
+fn redirect_round(file: &Path, size: u64) -> Result<f64> {
+    let _ = std::fs::remove_file(file);
+    sync();
+    let t = Instant::now();
+    let status = Command::new("bash")
+        .arg("-c")
+        .arg(format!("{} > {}", capture_command(size), file.display()))
+        .status()
+        .map_err(|e| BenchError::Io("bash".into(), e))?;
+    let secs = t.elapsed().as_secs_f64();
+    if !status.success() {
+        return Err(BenchError::Check("the baseline command failed".into()));
+    }
+    Ok(secs)
+}
+
+/// The capture command under Procdeck with output cap `cap`, from start until the exit is
+/// recorded, after removing the previous record `id`; `id` becomes the new record's.
+fn procdeck_round(ws: &Workspace, id: &mut String, size: u64, cap: u64) -> Result<f64> {
+    if !id.is_empty() {
+        ws.remove(id)?;
+    }
+    sync();
+    let t = Instant::now();
+    let record = ws.start(StartRequest {
+        output_cap_bytes: Some(cap),
+        ..StartRequest::new(capture_command(size))
+    })?;
+    let done = ws.wait(&record.id, Some(Duration::from_secs(600)))?;
+    let secs = t.elapsed().as_secs_f64();
+    *id = record.id;
+    if done.output_size_bytes != size {
+        return Err(BenchError::Check(format!(
+            "captured {} bytes, expected {size}",
+            done.output_size_bytes
+        )));
+    }
+    if cap < size && done.dropped_bytes == 0 {
+        return Err(BenchError::Check(format!(
+            "{size} bytes under a cap of {cap} dropped nothing"
+        )));
+    }
+    Ok(secs)
 }
 
 fn sync() {
