@@ -604,9 +604,11 @@ impl Shim {
                 "gave up on {survivors:?}: they survived SIGKILL"
             ));
         }
-        // The output is not synced before the exit is recorded: every reader finds it in the
-        // page cache, and a sync would hold the record back for the writeback of the whole
-        // output (about a quarter of a second per 256 MiB on a fast disk, seconds on a slow one).
+        // The exit is recorded before the output is synced: every reader finds the output in
+        // the page cache, and syncing first would hold the record back for the writeback of the
+        // whole output (about a quarter of a second per 256 MiB on a fast disk, seconds on a
+        // slow one). The shim syncs it right after, so the output still reaches the disk before
+        // its supervisor is gone.
         let exit = ExitInfo {
             exit_code: self.exit_code,
             signal: self.signal,
@@ -618,7 +620,12 @@ impl Shim {
         let mut full_logged = false;
         loop {
             match atomic::write_json(&path, &exit) {
-                Ok(()) => return 0,
+                Ok(()) => {
+                    if let Err(e) = self.out.sync_data() {
+                        log(format_args!("cannot sync the output: {e}"));
+                    }
+                    return 0;
+                }
                 // Without the record the process would count as lost: wait for space as the
                 // output does.
                 Err(crate::Error::DiskFull(_)) => {
