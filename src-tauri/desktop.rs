@@ -6,7 +6,10 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use procdeck_engine::{Event, ProcessRecord, Status, StopRequest};
+use procdeck_engine::output::plain;
+use procdeck_engine::{
+    Event, ProcessRecord, ReadMethod, ReadRequest, Status, StopRequest, Workspace,
+};
 use serde_json::Value;
 use tauri::Emitter;
 use tauri::{AppHandle, Manager, Runtime, WindowEvent};
@@ -106,7 +109,7 @@ pub fn on_process_event<R: Runtime>(app: &AppHandle<R>, event: &ProcessEvent) {
             if before == Some(Status::Running)
                 && matches!(record.status, Status::Error | Status::Lost)
             {
-                notify_failure(app, record);
+                notify_failure(app, &event.workspace_id, record);
             }
             before != Some(record.status) || record.stopping_since.is_some()
         }
@@ -122,7 +125,7 @@ pub fn on_process_event<R: Runtime>(app: &AppHandle<R>, event: &ProcessEvent) {
     }
 }
 
-fn notify_failure<R: Runtime>(app: &AppHandle<R>, record: &ProcessRecord) {
+fn notify_failure<R: Runtime>(app: &AppHandle<R>, workspace: &str, record: &ProcessRecord) {
     let prefs = app
         .try_state::<PrefStore>()
         .map(|p| p.get())
@@ -134,7 +137,11 @@ fn notify_failure<R: Runtime>(app: &AppHandle<R>, record: &ProcessRecord) {
     if !prefs.notifications || focused {
         return;
     }
-    let (title, body) = failure_notification(record);
+    let last = registry(app)
+        .and_then(|r| r.get(workspace).ok())
+        .map(|ws| last_output_lines(&ws, &record.id))
+        .unwrap_or_default();
+    let (title, body) = failure_notification(record, &last);
     let shown = app
         .notification()
         .builder()
@@ -148,11 +155,34 @@ fn notify_failure<R: Runtime>(app: &AppHandle<R>, record: &ProcessRecord) {
     }
 }
 
-/// The title and body of the notification that `record` failed. The process's title and
-/// command can come from a cloned repository and Linux notification servers read the body as
-/// markup (bold, links, images), so they go only in the body, escaped; the title holds only
-/// Procdeck's own words (servers show titles as plain text, where escapes would show).
-pub fn failure_notification(record: &ProcessRecord) -> (String, String) {
+/// How many of a failed process's last lines its notification shows, and how wide each may be.
+const NOTIFIED_LINES: usize = 3;
+const NOTIFIED_LINE_CHARS: usize = 160;
+/// How much of the end of the output is read to find them.
+const NOTIFIED_TAIL_BYTES: u64 = 16 * 1024;
+
+/// The last lines of a process's output that show something, as plain text (what tells the user
+/// what happened: "FAILED: 3 tests", "error[E0308]: …"). Empty when there is nothing to read.
+fn last_output_lines(ws: &Workspace, id: &str) -> Vec<String> {
+    let request = ReadRequest {
+        max_bytes: Some(NOTIFIED_TAIL_BYTES),
+        ..ReadRequest::new(ReadMethod::Full)
+    };
+    match ws.read(id, &request) {
+        Ok(read) => plain::last_lines(&read.content, NOTIFIED_LINES, NOTIFIED_LINE_CHARS),
+        Err(e) => {
+            tracing::warn!("cannot read the output of {id} for its notification: {e}");
+            Vec::new()
+        }
+    }
+}
+
+/// The title and body of the notification that `record` failed, with `last_lines` of its output.
+/// The process's title, command and output can come from a cloned repository and Linux
+/// notification servers read the body as markup (bold, links, images), so they go only in the
+/// body, escaped; the title holds only Procdeck's own words (servers show titles as plain text,
+/// where escapes would show). The command is shown only when there is no output to show.
+pub fn failure_notification(record: &ProcessRecord, last_lines: &[String]) -> (String, String) {
     let how = match (record.status, record.exit_code, record.signal) {
         (Status::Lost, ..) => "was lost (its supervisor vanished)".to_owned(),
         (_, _, Some(sig)) => format!("was killed by {}", procdeck_engine::signal::name(sig)),
@@ -160,7 +190,12 @@ pub fn failure_notification(record: &ProcessRecord) -> (String, String) {
         _ => "failed".to_owned(),
     };
     let mut body = escape_markup(&record.title);
-    if record.command != record.title {
+    if !last_lines.is_empty() {
+        for line in last_lines {
+            body.push('\n');
+            body.push_str(&escape_markup(line));
+        }
+    } else if record.command != record.title {
         body.push('\n');
         body.push_str(&escape_markup(&record.command));
     }
@@ -427,7 +462,7 @@ mod tests {
             r#"<a href="https://evil.example">update</a>"#,
             "<img src=x> && make",
         );
-        let (title, body) = failure_notification(&hostile);
+        let (title, body) = failure_notification(&hostile, &[]);
         assert_eq!(title, "A process exited with code 2");
         assert_eq!(
             body,
@@ -437,12 +472,27 @@ mod tests {
         let mut plain = failed("npm run dev", "npm run dev");
         plain.status = Status::Lost;
         assert_eq!(
-            failure_notification(&plain),
+            failure_notification(&plain, &[]),
             (
                 "A process was lost (its supervisor vanished)".to_owned(),
                 "npm run dev".to_owned()
             ),
             "a title that is the command is not repeated"
+        );
+    }
+
+    #[test]
+    fn a_failure_notification_shows_the_last_lines_of_output_escaped() {
+        let record = failed("tests", "cargo test");
+        let last = [
+            "error[E0308]: mismatched types".to_owned(),
+            "test result: FAILED. 3 passed; 1 failed <b>".to_owned(),
+        ];
+        let (_, body) = failure_notification(&record, &last);
+        assert_eq!(
+            body,
+            "tests\nerror[E0308]: mismatched types\ntest result: FAILED. 3 passed; 1 failed &lt;b&gt;",
+            "the output replaces the command"
         );
     }
 

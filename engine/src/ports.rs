@@ -12,6 +12,7 @@ use std::sync::OnceLock;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
+use crate::output::plain::strip_ansi;
 use crate::procinfo;
 
 /// `TCP_LISTEN` in the kernel's `st` column.
@@ -304,6 +305,7 @@ fn command_line(pid: u32) -> Option<String> {
 /// Rails, nginx, Redis, Docker and the like. When the message itself names no port, the lines
 /// around it are searched (Flask, actix and Postgres name the port on a separate line).
 pub fn port_in_use_hint(output_tail: &str) -> Option<u16> {
+    // Output is captured with colour forced on, so escape sequences can split a message.
     let text = strip_ansi(output_tail);
     let lines: Vec<&str> = text.lines().collect();
     for (i, line) in lines.iter().enumerate().rev() {
@@ -389,16 +391,6 @@ pub(crate) fn port_in_token(token: &str) -> Option<u16> {
 
 pub(crate) fn valid_port(digits: &str) -> Option<u16> {
     digits.parse::<u16>().ok().filter(|&p| p != 0)
-}
-
-/// Output is captured with colour forced on, so escape sequences can split a message.
-fn strip_ansi(text: &str) -> std::borrow::Cow<'_, str> {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        Regex::new(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
-            .expect("static regex")
-    })
-    .replace_all(text, "")
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ pub mod ansi;
 mod grep;
 mod lines;
 mod meta;
+pub mod plain;
 mod since;
 mod source;
 pub mod utf8;
