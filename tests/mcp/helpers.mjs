@@ -53,7 +53,7 @@ export function cli(dir, args, extraEnv = {}) {
 }
 
 export function records(dir) {
-  return JSON.parse(cli(dir, ['--json', 'list']));
+  return JSON.parse(cli(dir, ['--json', 'list', '--all']));
 }
 
 /**
