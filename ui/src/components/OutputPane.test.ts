@@ -89,6 +89,7 @@ function show(selected: ProcessRecord, records: ProcessRecord[] = [latest, earli
 describe('the output pane’s controls', () => {
   it('stops the process it shows, an earlier run of a service too, then offers to run it again', async () => {
     show(earlier);
+    expect(head().querySelector('[data-testid="pane-run"]')?.textContent).toBe('run 2 of 3');
     expect(control('pane-stop')?.textContent?.trim()).toBe('Stop');
     expect(control('pane-restart')?.textContent?.trim()).toBe('Restart');
     expect(control('pane-remove')).not.toBeNull();
@@ -122,9 +123,12 @@ describe('the output pane’s controls', () => {
 
   it('runs an earlier run again: the new run is the service’s latest, selected and shown', async () => {
     show(oldest);
+    expect(head().querySelector('[data-testid="pane-run"]')?.textContent).toBe('run 1 of 3');
     click(control('pane-restart'));
     await vi.waitFor(() => expect(app.selectedProcessId).toBe('proc_2026-11-25T1700_bbbbbb'));
     flushSync();
+    // The new run is the latest: no "run n of m".
+    expect(head().querySelector('[data-testid="pane-run"]')).toBeNull();
     expect(actions()).toEqual([{ cmd: 'restart_process', id: oldest.id }]);
     expect(app.services.map((s) => [s.latest.id, s.earlier.length])).toEqual([['proc_2026-11-25T1700_bbbbbb', 3]]);
     expect(control('pane-stop')).not.toBeNull();

@@ -90,6 +90,7 @@ beforeAll(() => {
 afterEach(() => {
   while (mounted.length > 0) unmount(mounted.pop()!);
   document.body.replaceChildren();
+  calls.length = 0;
 });
 
 afterAll(() => clearMocks());
@@ -207,6 +208,30 @@ describe('one row per service', () => {
     expect(rows().map((r) => r.dataset.processId)).toEqual(['proc_2026-11-25T1700_ccccc2', 'proc_2026-11-25T1700_ccccc1']);
     expect(toggleOf('lint')?.textContent?.trim()).toBe('2 runs');
     expect(document.querySelector('[data-testid="process-counts"]')?.textContent?.replace(/\s+/g, ' ').trim()).toBe('2 running · 2 services · 6 runs');
+  });
+
+  it('asks for the ports of a restarted service’s new run once its row is on screen', async () => {
+    // An observer that sees every row it is given as on screen.
+    const seen: string[] = [];
+    globalThis.IntersectionObserver = class {
+      constructor(private readonly cb: IntersectionObserverCallback) {}
+      observe(el: Element) {
+        seen.push((el as HTMLElement).dataset.processId ?? '');
+        queueMicrotask(() => this.cb([{ target: el, isIntersecting: true } as IntersectionObserverEntry], this as unknown as IntersectionObserver));
+      }
+      unobserve() {}
+      disconnect() {}
+    } as unknown as typeof IntersectionObserver;
+    try {
+      show(false);
+      await vi.waitFor(() => expect(calls.some((c) => c.cmd === 'listening_ports' && c.id === dev3.id)).toBe(true));
+      restarted = 0;
+      click(rowOf('dev').querySelector('[data-testid="restart-button"]'));
+      await vi.waitFor(() => expect(calls.some((c) => c.cmd === 'listening_ports' && c.id === 'proc_2026-11-25T1700_ccccc1')).toBe(true));
+      expect(seen).toContain('proc_2026-11-25T1700_ccccc1');
+    } finally {
+      delete (globalThis as { IntersectionObserver?: unknown }).IntersectionObserver;
+    }
   });
 
   it('follows its row when a newer run of the selected service arrives from elsewhere, and shows an earlier one still running', () => {
