@@ -1,7 +1,8 @@
 // The real app, end to end: a workspace given on the command line, a coloured process started
 // from the UI and followed live, grep, a process started by the CLI appearing by itself, a stop
-// from the UI that ends the whole tree (checked in /proc), a removal that deletes the folder, and
-// a port conflict named and resolved with one click.
+// from the UI that ends the whole tree (checked in /proc), a removal that deletes the folder, a
+// command run twice shown as one row whose earlier run is stopped from the output pane, and a port
+// conflict named and resolved with one click.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -189,6 +190,76 @@ test('removing a process deletes its record and its folder', async () => {
   await shot('07-removed');
 });
 
+test('a command run twice is one row with "2 runs"; its earlier run is listed, selected and stopped from the pane', async () => {
+  const command = `sleep ${marker}8`;
+  const runs = () => cli('list', '--all').filter((p) => p.command === command);
+  const input = await s.waitForElement('[data-testid="command-input"]');
+  for (let n = 1; n <= 2; n++) {
+    await input.click();
+    await input.type(command);
+    await input.type(Key.Enter);
+    await s.waitFor(`run ${n} running`, () => runs().filter((p) => p.status === 'running').length === n, 20000);
+  }
+  const [second, first] = runs().sort((a, b) => (a.startedAt < b.startedAt ? 1 : -1));
+  assert.equal(first.service, second.service, 'the engine makes them one service');
+  const rowsTitled = async (title) => {
+    const found = [];
+    for (const r of await s.findAll('[data-testid="process-row"]')) {
+      if ((await (await r.find('[data-testid="process-title"]')).textContent()) === title) found.push(r);
+    }
+    return found;
+  };
+  await s.waitFor('one row, showing the second run', async () => {
+    const found = await rowsTitled(command);
+    return found.length === 1 && (await found[0].attribute('data-process-id')) === second.id;
+  });
+  const toggle = await (await row(second.id)).find('[data-testid="runs-toggle"]');
+  assert.equal(await toggle.text(), '2 runs · 1 earlier running');
+  await shot('11-two-runs');
+
+  await toggle.click();
+  const earlier = await s.waitFor('the earlier run listed', async () => {
+    for (const r of await s.findAll('[data-testid="run-row"]')) {
+      if ((await r.attribute('data-run-id')) === first.id) return r;
+    }
+    return undefined;
+  });
+  assert.equal(await earlier.attribute('data-status'), 'running');
+  assert.match(await earlier.text(), /Run 1/);
+  await earlier.click();
+  await s.waitFor('the earlier run selected', async () => (await earlier.attribute('aria-selected')) === 'true');
+  assert.equal(await (await s.waitForElement('[data-testid="pane-run"]')).text(), 'run 1 of 2', 'the pane says which run it shows');
+  await shot('12-earlier-run');
+
+  assert.equal(processesWith(command).length, 2, 'both runs are running');
+  await (await s.waitForElement('[data-testid="pane-stop"]')).click();
+  await s.waitFor('the earlier run stopped', async () => (await earlier.attribute('data-status')) === 'stopped', 20000);
+  assert.equal(processesWith(command).length, 1, 'one sleep is left');
+  const after = runs();
+  assert.equal(after.find((p) => p.id === first.id).status, 'stopped');
+  assert.equal(after.find((p) => p.id === first.id).stopRequested, true);
+  assert.equal(after.find((p) => p.id === second.id).status, 'running', 'the latest run was left alone');
+  assert.equal(await rowStatus(second.id), 'running');
+  await shot('13-stopped-from-pane');
+
+  // Restarting from the pane keeps one row, whose new run is selected.
+  await (await row(second.id)).click();
+  await (await s.waitForElement('[data-testid="pane-restart"]')).click();
+  let third;
+  await s.waitFor('the third run on the row', async () => {
+    third = runs().find((p) => p.id !== first.id && p.id !== second.id);
+    if (!third) return false;
+    const found = await rowsTitled(command);
+    return found.length === 1 && (await found[0].attribute('data-process-id')) === third.id && (await found[0].attribute('aria-selected')) === 'true';
+  }, 20000);
+  assert.equal(await (await (await row(third.id)).find('[data-testid="runs-toggle"]')).text(), '3 runs');
+  await s.waitFor('the second run stopped by the restart', async () => runs().find((p) => p.id === second.id).status === 'stopped', 20000);
+  await (await s.waitForElement('[data-testid="pane-stop"]')).click();
+  await s.waitFor('the third run stopped', async () => (await rowStatus(third.id)) === 'stopped', 20000);
+  assert.deepEqual(processesWith(command), []);
+  await shot('14-three-runs');
+});
+
 test('a failed start names the process holding its port, and one click stops it and runs this again', async () => {
   const port = await freePort();
   // Python's "Address already in use" names no port: the command line does.
@@ -200,7 +271,7 @@ test('a failed start names the process holding its port, and one click stops it 
   let message = '';
   await s.waitFor('the conflict shown', async () => {
     const found = await (await row(again.id))?.findAll('[data-testid="port-conflict"]');
-    message = found && found.length > 0 ? await found[0].text() : '';
+    message = found && found.length > 0 ? await found[0].textContent() : '';
     return message.includes('held by');
   });
   assert.match(message, new RegExp(`Port ${port} \\(from the command line\\) is held by web \\(pid ${web.pid}\\) in this workspace`));

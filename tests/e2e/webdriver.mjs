@@ -99,7 +99,15 @@ export class Element {
     return this.cmd('GET', '/text');
   }
 
-  attribute(name) {
+  /**
+   * The element's text as the DOM holds it. WebKitWebDriver's `text` leaves out what sits in a box
+   * with `overflow: hidden` (an ellipsised title, a clamped message) even where it is on screen.
+   */
+  textContent() {
+    return this.cmd('GET', '/property/textContent');
+  }
+
+    attribute(name) {
     return this.cmd('GET', `/attribute/${name}`);
   }
 

@@ -71,13 +71,16 @@ it('shows what a foreign record runs and restarts it only once confirmed', async
   expect(rows(TITLE).length).toBe(1);
   stats.calls.restart_process = 0;
 
-  // Confirmed: one restart, and the new run is the user's own.
+  // Confirmed: one restart; the service's one row now shows the new run, the user's own, and
+  // the shipped run is the earlier of its two.
   click(rows(TITLE)[0].querySelector('[data-testid="restart-button"]'));
   click(dialog().querySelector('[data-testid="confirm-ok"]'));
-  await vi.waitFor(() => expect(rows(TITLE).length).toBe(2), { timeout: WAIT_MS });
+  await vi.waitFor(() => expect(rows(TITLE)[0]?.dataset.processId).not.toBe(id), { timeout: WAIT_MS });
   expect(stats.calls.restart_process).toBe(1);
-  const badges = rows(TITLE).map((r) => !!r.querySelector('[data-testid="foreign-badge"]'));
-  expect(badges.filter(Boolean).length).toBe(1);
-  const fresh = rows(TITLE).find((r) => r.dataset.processId !== id)!;
+  expect(rows(TITLE).length).toBe(1);
+  const fresh = rows(TITLE)[0];
   expect(fresh.querySelector('[data-testid="foreign-badge"]')).toBeNull();
+  click(fresh.querySelector('[data-testid="runs-toggle"]'));
+  const earlier = [...document.querySelectorAll<HTMLElement>('[data-testid="run-row"]')].find((r) => r.dataset.runId === id);
+  expect(earlier?.textContent).toContain('not yours');
 }, 60_000);

@@ -90,6 +90,19 @@ export function stopRemaining(r: ProcessRecord, now: number): number | null {
   return Math.max(0, Math.min(r.stopGraceMs, r.stopGraceMs - (now - since)));
 }
 
+const STATUS_LABEL = { running: 'Running', stopping: 'Stopping', stopped: 'Stopped', error: 'Error', lost: 'Lost' } as const;
+
+/** "Running", "Stopping · 3s" (the grace left), "Error · exit 1", "Stopped · SIGTERM", … */
+export function statusLabel(r: ProcessRecord, now: number): string {
+  const ds = displayStatus(r);
+  if (ds === 'stopping') {
+    const left = stopRemaining(r, now);
+    return left === null ? 'Stopping' : `Stopping · ${Math.ceil(left / 1000)}s`;
+  }
+  const exit = exitLabel(r);
+  return exit ? `${STATUS_LABEL[ds]} · ${exit}` : STATUS_LABEL[ds];
+}
+
 /** The folder's last path component (Unix or Windows separators). */
 export function basename(path: string): string {
   const trimmed = path.replace(/[\\/]+$/, '');

@@ -11,6 +11,7 @@ import type { Suggestion } from '../bindings/Suggestion';
 import type { WorkspaceInfo } from '../bindings/WorkspaceInfo';
 import * as ipc from './ipc';
 import { applyProcessEvent, sortRecords, upsertRecord } from './processes';
+import { groupServices, visibleRuns } from './services';
 
 const LAST_WORKSPACE = 'procdeck.lastWorkspace';
 
@@ -41,6 +42,8 @@ class AppState {
   processesLoading = $state(false);
   processesError = $state<AppError | null>(null);
   selectedProcessId = $state<string | null>(null);
+  /** Services (their `service` keys) whose earlier runs are shown under their row. */
+  expanded = $state<ReadonlySet<string>>(new Set());
   /** Errors of actions on a process, shown in its row. */
   rowErrors = $state<Record<string, string>>({});
   /** Actions in flight per process ("stop", "restart", …). */
@@ -71,6 +74,10 @@ class AppState {
 
   selectedWorkspace = $derived(this.workspaces.find((w) => w.id === this.selectedWorkspaceId) ?? null);
   selectedProcess = $derived(this.processes.find((p) => p.id === this.selectedProcessId) ?? null);
+  /** The processes as services: one row each, showing the latest run. */
+  services = $derived(groupServices(this.processes));
+  /** The runs that have a row on screen, in order: what the keyboard moves over. */
+  rows = $derived(visibleRuns(this.services, this.expanded));
 
   /** Loads the workspaces and subscribes to the app events (once). */
   async start(): Promise<void> {
@@ -112,6 +119,7 @@ class AppState {
     this.selectedWorkspaceId = id;
     this.selectedProcessId = null;
     this.processes = [];
+    this.expanded = new Set();
     this.processesError = null;
     this.rowErrors = {};
     if (id) writeLast(id);
@@ -123,6 +131,25 @@ class AppState {
   async reveal(workspaceId: string, id: string): Promise<void> {
     if (workspaceId !== this.selectedWorkspaceId) await this.selectWorkspace(workspaceId);
     this.selectedProcessId = id;
+    // An earlier run has a row only while its service is expanded.
+    const r = this.selectedProcess;
+    if (r && this.processes.find((p) => p.service === r.service)?.id !== r.id && !this.expanded.has(r.service)) {
+      this.expanded = new Set([...this.expanded, r.service]);
+    }
+  }
+
+  /** Shows or hides the earlier runs of a service. */
+  toggleRuns(service: string): void {
+    const next = new Set(this.expanded);
+    if (next.delete(service)) {
+      // The selected run's row goes away: its service's row takes the selection.
+      const sel = this.selectedProcess;
+      const latest = this.processes.find((p) => p.service === service);
+      if (sel && latest && sel.service === service) this.selectedProcessId = latest.id;
+    } else {
+      next.add(service);
+    }
+    this.expanded = next;
   }
 
   /** Fetches the selected workspace's suggestions (on selection, or the refresh button). */
@@ -189,25 +216,43 @@ class AppState {
       this.pending.push(ev);
       return;
     }
-    this.processes = applyProcessEvent(this.processes, ev.workspaceId, ev);
-    if (ev.event.type === 'removed' && ev.event.id === this.selectedProcessId) this.selectNeighbour(ev.event.id);
+    const removed = ev.event.type === 'removed' && ev.event.id === this.selectedProcessId ? this.selectedProcess : null;
+    this.setProcesses(applyProcessEvent(this.processes, ev.workspaceId, ev));
+    if (removed) this.selectAfterRemoval(removed);
   }
 
   /** Applies a command's answer at once (the event will say the same). */
   applyRecord(r: ProcessRecord): void {
-    if (r.workspaceId === this.selectedWorkspaceId) this.processes = upsertRecord(this.processes, r);
+    if (r.workspaceId === this.selectedWorkspaceId) this.setProcesses(upsertRecord(this.processes, r));
   }
 
-  private selectNeighbour(removedId: string): void {
-    const next = this.processes[0];
-    this.selectedProcessId = next && next.id !== removedId ? next.id : null;
+  /**
+   * Replaces the list. The selection stays on its row: when the selected run was its service's
+   * latest and a newer run of the service came (started from the CLI, say), the newer one is
+   * selected.
+   */
+  private setProcesses(next: ProcessRecord[]): void {
+    const sel = this.selectedProcess;
+    const wasLatest = sel !== null && this.processes.find((p) => p.service === sel.service)?.id === sel.id;
+    this.processes = next;
+    if (!wasLatest) return;
+    const latest = next.find((p) => p.service === sel.service);
+    if (latest && latest.id !== sel.id && next.some((p) => p.id === sel.id)) this.selectedProcessId = latest.id;
   }
 
+  /** After the selected run is removed: its service's row (another run of it), else the first row. */
+  private selectAfterRemoval(removed: ProcessRecord): void {
+    const next = this.processes.find((p) => p.service === removed.service) ?? this.processes[0];
+    this.selectedProcessId = next ? next.id : null;
+  }
+
+  /** Moves the selection over the rows on screen (collapsed runs are skipped). */
   moveSelection(delta: number): void {
-    if (this.processes.length === 0) return;
-    const i = this.processes.findIndex((p) => p.id === this.selectedProcessId);
-    const j = i < 0 ? 0 : Math.max(0, Math.min(this.processes.length - 1, i + delta));
-    this.selectedProcessId = this.processes[j].id;
+    const rows = this.rows;
+    if (rows.length === 0) return;
+    const i = rows.findIndex((p) => p.id === this.selectedProcessId);
+    const j = i < 0 ? 0 : Math.max(0, Math.min(rows.length - 1, i + delta));
+    this.selectedProcessId = rows[j].id;
   }
 
   setRowError(id: string, message: string | null): void {
@@ -301,7 +346,7 @@ class AppState {
     if (ok) {
       const wasSelected = this.selectedProcessId === r.id;
       this.processes = this.processes.filter((p) => p.id !== r.id);
-      if (wasSelected) this.selectNeighbour(r.id);
+      if (wasSelected) this.selectAfterRemoval(r);
     }
   }
 

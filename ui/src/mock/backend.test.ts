@@ -40,6 +40,10 @@ it('opens on the running ticker: the list loads, one lines_before, lines stream 
   const first = document.querySelector<HTMLElement>('[data-testid="process-row"]')!;
   expect(first.querySelector('[data-testid="process-title"]')?.textContent).toBe('ticker');
   expect(first.dataset.status).toBe('running');
+  // The service run three times is one row.
+  const vite = [...document.querySelectorAll('[data-testid="process-row"]')].filter((r) => r.querySelector('[data-testid="process-title"]')?.textContent === 'vite dev server');
+  expect(vite.length).toBe(1);
+  expect(vite[0].querySelector('[data-testid="runs-toggle"]')?.textContent?.trim()).toBe('3 runs');
   // The process a coding agent started carries its badge.
   const badges = [...document.querySelectorAll('[data-testid="agent-badge"]')].map((b) => [b.closest('[data-testid="process-row"]')?.querySelector('[data-testid="process-title"]')?.textContent, b.textContent?.trim()]);
   expect(badges).toEqual([['storybook', 'Claude Code']]);

@@ -259,6 +259,12 @@ function seed(): void {
     `${ts()} ${c.yellow}${c.bold}[vite]${c.reset} a component printed: <img src=x onerror=alert(1)> (shown as text, never HTML)\n` +
     `${ts()} ${c.cyan}${c.bold}[vite]${c.reset} i18n: café · naïve · 日本語のテキスト · emoji 🚀 ok\n` +
     `${E}38;5;208m256-colour orange${c.reset} ${E}38;2;120;90;255mtruecolour violet${c.reset} ${E}4munderlined${c.reset} ${E}1mbold${c.reset} ${E}2mdim${c.reset}\n`;
+  // One service, three runs: a crash, a stop, and the run going now.
+  addProc(shop, 'npm run dev', 'vite dev server', 240, 'vite', {
+    pre: `${viteBanner}${c.red}error${c.reset} when starting dev server:\nError: Cannot find module '@vitejs/plugin-react'\n`,
+    ended: { status: 'error', exitCode: 1 },
+  });
+  addProc(shop, 'npm run dev', 'vite dev server', 130, 'vite', { pre: viteBanner, ended: { status: 'stopped', signal: 15, stopRequested: true } });
   addProc(shop, 'npm run dev', 'vite dev server', 42, 'vite', { everyMs: 1400, pre: viteBanner, ports: [5173, 24678] });
   addProc(shop, 'npx vitest --watch', 'tests (watch)', 38, 'vitest', { everyMs: 2500, pre: ` ${c.bold}${c.blue}DEV${c.reset} v2.1.4 /home/dev/code/web-shop\n\n` });
   addProc(shop, 'cargo build --release --manifest-path native/Cargo.toml', 'native addon build', 3, 'cargo', { everyMs: 250 });
