@@ -226,7 +226,10 @@ before(async () => {
     fs.writeFileSync(settings, JSON.stringify({ ...prefs, toldAboutTray: false, quitBehavior: 'ask' }));
   }
   s = await Session.create(driver, { 'tauri:options': { application: app, args: [shop] } });
-  await s.waitForElement('[data-testid="workspace"][data-name="shop"]', LONG);
+  // Other test files leave remembered workspaces: show this one's list.
+  const ws = await s.waitForElement('[data-testid="workspace"][data-name="shop"]', LONG);
+  await ws.click();
+  await s.waitFor('the shop workspace shown', async () => (await ws.attribute('aria-current')) === 'true', LONG);
 });
 
 after(async () => {
@@ -322,7 +325,7 @@ test('Quit from the tray asks, and "Stop them and quit" stops everything and fre
   await shot('desktop-05-quit-question');
   run('xdotool', ['windowactivate', '--sync', dialog.id]);
   // The question's buttons are "Stop them and quit", "Leave them running and quit", "Cancel";
-  // Tab goes through them from the first, Enter presses the focused one.
+  // the first has the focus, and Enter presses it (another answer would leave the port held).
   run('xdotool', ['key', '--clearmodifiers', 'Return']);
   await until('the port to be free', async () => !(await accepts(webPort)));
   await until('the tray icon to go', () => !trayItem());
