@@ -7,6 +7,7 @@ APT_PACKAGES=(
   build-essential pkg-config libssl-dev curl file
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
   xvfb xauth x11-utils dbus dbus-x11 webkit2gtk-driver imagemagick
+  openbox xfce4-panel dunst xdotool libglib2.0-bin
   python3
 )
 

@@ -1,6 +1,8 @@
-//! The tray icon: a tooltip with how many processes run, and a menu to stop each of them, stop
-//! all, show the window or quit. Linux's appindicator does not deliver clicks on the icon, so
-//! everything the tray offers is in its menu.
+//! The tray icon: how many processes run, and a menu to stop each of them, stop all, show the
+//! window or quit. Linux's appindicator does not deliver clicks on the icon, so everything the tray
+//! offers is in its menu. Linux's StatusNotifier hosts show the item's title where other platforms
+//! show the tooltip, and appindicator sets no tooltip and a title fixed at start (the application
+//! name, see `run`): so the running count heads the menu too, where every platform shows it.
 
 use procdeck_engine::{ProcessRecord, StartedBy};
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
@@ -10,6 +12,8 @@ use tauri::{AppHandle, Manager, Runtime};
 use crate::dto::WorkspaceInfo;
 
 pub const TRAY_ID: &str = "procdeck";
+/// The menu's first line, which says how many processes run; it does nothing when clicked.
+pub const STATUS: &str = "status";
 pub const SHOW: &str = "show";
 pub const STOP_ALL: &str = "stop-all";
 pub const QUIT: &str = "quit";
@@ -18,6 +22,7 @@ const STOP_PREFIX: &str = "stop:";
 /// What the tray shows, built from the process list alone so it can be tested without a tray.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrayModel {
+    /// "Procdeck — 2 running": the tooltip, and the menu's first line.
     pub tooltip: String,
     /// (menu id, label, enabled); `None` is a separator.
     pub items: Vec<Option<(String, String, bool)>>,
@@ -34,11 +39,9 @@ pub fn parse_stop_item(id: &str) -> Option<(&str, &str)> {
 }
 
 pub fn model(workspaces: &[(WorkspaceInfo, Vec<ProcessRecord>)]) -> TrayModel {
-    let mut items = Vec::new();
-    let mut running = 0;
+    let mut stops = Vec::new();
     for (ws, records) in workspaces {
         for r in records.iter().filter(|r| r.status.is_running()) {
-            running += 1;
             let mut label = format!("Stop {} — {}", ellipsize(&r.title, 48), ws.name);
             if let Some(agent) = r
                 .started_by
@@ -47,24 +50,26 @@ pub fn model(workspaces: &[(WorkspaceInfo, Vec<ProcessRecord>)]) -> TrayModel {
             {
                 label.push_str(&format!(" ({agent})"));
             }
-            items.push(Some((
+            stops.push(Some((
                 stop_item_id(&ws.id, &r.id),
                 label,
                 r.stopping_since.is_none(),
             )));
         }
     }
+    let running = stops.len();
+    let tooltip = match running {
+        0 => "Procdeck — nothing running".to_owned(),
+        n => format!("Procdeck — {n} running"),
+    };
+    let mut items = vec![Some((STATUS.into(), tooltip.clone(), false)), None];
+    items.append(&mut stops);
     if running > 0 {
         items.push(None);
     }
     items.push(Some((STOP_ALL.into(), "Stop all".into(), running > 0)));
     items.push(Some((SHOW.into(), "Show Procdeck".into(), true)));
     items.push(Some((QUIT.into(), "Quit".into(), true)));
-    let tooltip = match running {
-        0 => "Procdeck — nothing running".to_owned(),
-        1 => "Procdeck — 1 process running".to_owned(),
-        n => format!("Procdeck — {n} processes running"),
-    };
     TrayModel { tooltip, items }
 }
 
@@ -167,7 +172,7 @@ mod tests {
                 vec![record("p3", "cargo watch", Status::Running)],
             ),
         ]);
-        assert_eq!(m.tooltip, "Procdeck — 2 processes running");
+        assert_eq!(m.tooltip, "Procdeck — 2 running");
         let labels: Vec<Option<&str>> = m
             .items
             .iter()
@@ -176,6 +181,8 @@ mod tests {
         assert_eq!(
             labels,
             vec![
+                Some("Procdeck — 2 running"),
+                None,
                 Some("Stop npm run dev — shop"),
                 Some("Stop cargo watch — api"),
                 None,
@@ -184,7 +191,11 @@ mod tests {
                 Some("Quit")
             ]
         );
-        let first = m.items[0]
+        assert_eq!(
+            m.items[0].as_ref().map(|(id, _, on)| (id.as_str(), *on)),
+            Some((STATUS, false))
+        );
+        let first = m.items[2]
             .as_ref()
             .map(|(id, ..)| id.clone())
             .unwrap_or_default();
@@ -215,6 +226,7 @@ mod tests {
         let labels: Vec<&str> = m
             .items
             .iter()
+            .skip(2)
             .take(7)
             .filter_map(|i| i.as_ref().map(|(_, l, _)| l.as_str()))
             .collect();
@@ -247,9 +259,13 @@ mod tests {
         assert_eq!(m.tooltip, "Procdeck — nothing running");
         assert_eq!(
             m.items[0],
+            Some((STATUS.into(), "Procdeck — nothing running".into(), false))
+        );
+        assert_eq!(
+            m.items[2],
             Some((STOP_ALL.into(), "Stop all".into(), false))
         );
-        assert_eq!(m.items.len(), 3);
+        assert_eq!(m.items.len(), 5);
     }
 
     #[test]
@@ -257,7 +273,8 @@ mod tests {
         let mut r = record("p1", &"x".repeat(100), Status::Running);
         r.stopping_since = Some("2026-11-25T00:00:01Z".into());
         let m = model(&[(ws("ws_1", "shop"), vec![r])]);
-        let (_, label, enabled) = m.items[0].clone().unwrap_or_default();
+        assert_eq!(m.tooltip, "Procdeck — 1 running");
+        let (_, label, enabled) = m.items[2].clone().unwrap_or_default();
         assert!(!enabled);
         assert!(
             label.starts_with("Stop xxxxxxxx") && label.contains("…") && label.ends_with("— shop"),

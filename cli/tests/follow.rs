@@ -176,7 +176,12 @@ fn an_idle_follower_waits_without_spinning_even_after_rotation() {
         &["--output-cap", "65536"],
         &gated("yes 0123456789 | head -c 400004", "go", "echo done"),
     );
-    wait_until("rotation", LINE_WAIT, || ws.record(&r.id).dropped_bytes > 0);
+    // Rotation runs beside the capture, so the first drop is seen while output still arrives:
+    // wait for all of it, so that what follows the tail is only what the gate lets through.
+    wait_until("rotation and the whole output", LINE_WAIT, || {
+        let record = ws.record(&r.id);
+        record.dropped_bytes > 0 && record.output_size_bytes >= 400_004
+    });
     let mut follower = spawn_cli(&ws, ["output", &r.id, "--tail", "1", "--follow"]);
     let lines = follower.stdout_lines();
     assert!(lines.next(LINE_WAIT).is_some(), "nothing followed");

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # End-to-end tests: the real app (built with tauri/custom-protocol, so it loads the bundled UI)
-# under Xvfb, driven through tauri-driver and WebKitWebDriver. Screenshots of the main states go
-# to tests/e2e/artifacts/. Every process started here is ended on exit, even on failure.
+# under Xvfb on a desktop (window manager, panel with a status tray, notification server: see
+# desktop.sh), driven through tauri-driver and WebKitWebDriver, and through the desktop with
+# xdotool. Screenshots of the main states go to tests/e2e/artifacts/. Every process started here
+# is ended on exit, even on failure.
+#
+# Usage: tests/e2e/run.sh [TEST_FILE...]   (default: every tests/e2e/*.test.mjs)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
@@ -29,10 +33,10 @@ cleanup() {
   for p in "${pids[@]}"; do kill -- "-$p" 2>/dev/null || kill "$p" 2>/dev/null || true; done
   # Processes the tests started through the app or the CLI: stopped through their shims (which
   # end whole trees), then anything left in the shims' sessions.
-  for ws in "$work"/ws*; do
+  for ws in "$work"/ws* "$work"/desk/*; do
     [ -d "$ws/.procdeck" ] && "$target/procdeck" -w "$ws" close >/dev/null 2>&1 || true
   done
-  for f in "$work"/ws*/.procdeck/processes/*/shim.json; do
+  for f in "$work"/ws*/.procdeck/processes/*/shim.json "$work"/desk/*/.procdeck/processes/*/shim.json; do
     [ -f "$f" ] || continue
     shim=$(sed -n 's/.*"shimPid": *\([0-9]*\).*/\1/p' "$f")
     [ -n "$shim" ] && pkill -KILL -s "$shim" 2>/dev/null || true
@@ -41,8 +45,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A session bus of our own: the single-instance handover and the tray's menu go through D-Bus.
-eval "$(dbus-daemon --session --fork --print-address=1 --print-pid=1 | {
+# A session bus of our own: the single-instance handover, the tray and notifications go through
+# D-Bus. Services it starts on demand (the panel's xfconfd) read the desktop's settings from here.
+eval "$(XDG_CONFIG_HOME="$work/desktop-config" dbus-daemon --session --fork --print-address=1 --print-pid=1 | {
   read -r address; read -r pid
   printf 'export DBUS_SESSION_BUS_ADDRESS=%q; dbus_pid=%q\n' "$address" "$pid"
 })"
@@ -53,6 +58,8 @@ setsid Xvfb "$display" -screen 0 1400x900x24 -nolisten tcp >"$work/xvfb.log" 2>&
 pids+=($!)
 export DISPLAY="$display"
 for _ in $(seq 50); do xdpyinfo -display "$display" >/dev/null 2>&1 && break; sleep 0.1; done
+# shellcheck source=tests/e2e/desktop.sh
+. "$root/tests/e2e/desktop.sh"
 
 port=$((4444 + RANDOM % 500))
 setsid env PROCDECK_CONFIG_DIR="$work/config" tauri-driver --port "$port" --native-port "$((port + 1))" >"$work/driver.log" 2>&1 &
@@ -69,7 +76,9 @@ export PROCDECK_E2E_WORK="$work"
 export PROCDECK_E2E_ARTIFACTS="$root/tests/e2e/artifacts"
 mkdir -p "$PROCDECK_E2E_ARTIFACTS"
 status=0
-node --test --test-concurrency=1 tests/e2e/*.test.mjs || status=$?
+tests=("$@")
+[ "${#tests[@]}" -gt 0 ] || tests=(tests/e2e/*.test.mjs)
+node --test --test-concurrency=1 "${tests[@]}" || status=$?
 if [ "$status" -ne 0 ]; then
   echo "--- tauri-driver log"; tail -n 50 "$work/driver.log" || true
 fi

@@ -1,0 +1,42 @@
+# A desktop like a new user's, on the X display and session bus run.sh made: openbox as window
+# manager, xfce4-panel (its status tray hosts StatusNotifier items, by its clock) and dunst as
+# notification server. Sourced by run.sh, which ends every process listed in `pids` on exit.
+# The panel's settings come from xfconfd, which the session bus starts on demand with the bus's
+# own environment: run.sh starts the bus with XDG_CONFIG_HOME="$desktop_config".
+
+desktop_config="$work/desktop-config"
+mkdir -p "$desktop_config/xfce4/xfconf/xfce-perchannel-xml"
+cp "$root/tests/e2e/desktop/xfce4-panel.xml" "$desktop_config/xfce4/xfconf/xfce-perchannel-xml/"
+
+bus_has() {
+  dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+    org.freedesktop.DBus.NameHasOwner "string:$1" 2>/dev/null | grep -q 'boolean true'
+}
+
+# Polls `$@` for up to 30 s; a desktop that does not come up fails the run, with its logs.
+wait_for() {
+  local what="$1"
+  shift
+  for _ in $(seq 300); do
+    "$@" && return 0
+    sleep 0.1
+  done
+  echo "e2e: $what did not come up" >&2
+  tail -n 20 "$work"/openbox.log "$work"/panel.log "$work"/dunst.log >&2 || true
+  return 1
+}
+
+has_window_manager() { xprop -root _NET_SUPPORTING_WM_CHECK 2>/dev/null | grep -q 'window id'; }
+
+setsid openbox >"$work/openbox.log" 2>&1 &
+pids+=($!)
+wait_for openbox has_window_manager
+
+setsid env XDG_CONFIG_HOME="$desktop_config" xfce4-panel >"$work/panel.log" 2>&1 &
+pids+=($!)
+wait_for "xfce4-panel's status tray" bus_has org.kde.StatusNotifierWatcher
+
+setsid dunst >"$work/dunst.log" 2>&1 &
+pids+=($!)
+wait_for dunst bus_has org.freedesktop.Notifications
+echo "e2e: desktop up (openbox, xfce4-panel, dunst) on $DISPLAY"
