@@ -1,7 +1,10 @@
 //! `procdeck-bench`: prints Procdeck's figures beside a baseline measured in the same run, as
 //! ratios, because this kind of machine is shared and noisy. See docs/benchmarks.md.
 //!
-//! Usage: procdeck-bench [--size BYTES] [--dir DIR] [--only capture,reads,follow,stop,concurrency]
+//! Usage: procdeck-bench [--size BYTES] [--dir DIR] [--only capture,reads,follow,stop,concurrency,mcp]
+
+mod mcp;
+mod mcp_client;
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -89,13 +92,17 @@ fn procdeck_bin() -> Result<PathBuf> {
     Ok(bin)
 }
 
-fn run(o: &Opts) -> Result<()> {
-    let root = tempfile_dir(&o.dir)?;
-    let settings = Settings {
+/// The engine's settings with this build's `procdeck` as the shim.
+fn settings() -> Result<Settings> {
+    Ok(Settings {
         shim_exe: Some(procdeck_bin()?),
         ..Settings::default()
-    };
-    let (ws, _) = Workspace::open(&root, settings)?;
+    })
+}
+
+fn run(o: &Opts) -> Result<()> {
+    let root = tempfile_dir(&o.dir)?;
+    let (ws, _) = Workspace::open(&root, settings()?)?;
     println!(
         "procdeck-bench: size {} MiB, folder {}, load average {}",
         o.size >> 20,
@@ -118,6 +125,9 @@ fn run(o: &Opts) -> Result<()> {
         }
         if wants(o, "concurrency") {
             concurrency(&root)?;
+        }
+        if wants(o, "mcp") {
+            mcp::mcp(&ws, &root, o.size, capture_id.as_deref())?;
         }
         Ok(())
     })();
@@ -454,16 +464,20 @@ fn follow_latency(ws: &Workspace) -> Result<()> {
         if latencies.is_empty() {
             return Err(BenchError::Check(format!("no lines reached {name}")));
         }
-        let pct = |p: f64| latencies[((latencies.len() - 1) as f64 * p).round() as usize];
         println!(
             "  {name:<9} {} lines: p50 {:.2} ms   p99 {:.2} ms   max {:.2} ms",
             latencies.len(),
-            pct(0.5),
-            pct(0.99),
-            pct(1.0)
+            percentile(&latencies, 0.5),
+            percentile(&latencies, 0.99),
+            percentile(&latencies, 1.0)
         );
     }
     Ok(())
+}
+
+/// The value at fraction `p` (0 to 1) of sorted, non-empty `values`, the nearest rank.
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
 fn wall_secs() -> f64 {
@@ -612,13 +626,7 @@ fn concurrency(root: &Path) -> Result<()> {
             .args(["start", "--", &format!("echo {i}")]);
         c
     });
-    let (ws, _) = Workspace::open(
-        &dir,
-        Settings {
-            shim_exe: Some(bin),
-            ..Settings::default()
-        },
-    )?;
+    let (ws, _) = Workspace::open(&dir, settings()?)?;
     let records = ws.list()?;
     for r in &records {
         ws.wait(&r.id, Some(Duration::from_secs(60)))?;
