@@ -1,6 +1,7 @@
 /// Every command the window may call; capabilities/default.json grants each one by name.
 const COMMANDS: &[&str] = &[
     "list_workspaces",
+    "take_requested_workspace",
     "add_workspace",
     "pick_workspace",
     "remove_workspace",

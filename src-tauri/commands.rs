@@ -70,6 +70,14 @@ pub async fn list_workspaces(registry: Reg<'_>) -> AppResult<Vec<WorkspaceInfo>>
     blocking(move || r.list()).await
 }
 
+/// The workspace of the folder given on the command line, the first time it is asked; null after
+/// that, or when none was given.
+#[tauri::command]
+pub async fn take_requested_workspace(registry: Reg<'_>) -> AppResult<Option<String>> {
+    let r = registry.inner().clone();
+    blocking(move || Ok(r.take_requested())).await
+}
+
 #[tauri::command]
 pub async fn add_workspace(registry: Reg<'_>, path: String) -> AppResult<WorkspaceInfo> {
     if path.trim().is_empty() {

@@ -18,7 +18,7 @@ use tauri_plugin_dialog::{
 };
 use tauri_plugin_notification::{ActionPerformed, NotificationExt};
 
-use crate::dto::{ProcessEvent, RevealProcess, REVEAL_EVENT};
+use crate::dto::{ProcessEvent, RevealProcess, REVEAL_EVENT, SELECT_WORKSPACE_EVENT};
 use crate::prefs::{PrefStore, QuitBehavior};
 use crate::registry::Registry;
 use crate::tray::{self, TrayModel};
@@ -400,10 +400,18 @@ pub fn on_second_instance<R: Runtime>(app: &AppHandle<R>, argv: Vec<String>, cwd
         return;
     };
     let folders = second_instance_folders(&argv, &cwd);
+    let app = app.clone();
     std::thread::spawn(move || {
+        let mut last = None;
         for folder in folders {
-            if let Err(e) = registry.add(&folder) {
-                tracing::warn!("cannot add {}: {}", folder.display(), e.message);
+            match registry.add(&folder) {
+                Ok(info) => last = Some(info.id),
+                Err(e) => tracing::warn!("cannot add {}: {}", folder.display(), e.message),
+            }
+        }
+        if let Some(key) = last {
+            if let Err(e) = app.emit(SELECT_WORKSPACE_EVENT, key) {
+                tracing::warn!("cannot show the folder handed over: {e}");
             }
         }
     });

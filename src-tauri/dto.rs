@@ -67,4 +67,6 @@ pub struct RevealProcess {
 
 pub const PROCESS_EVENT: &str = "procdeck://process";
 pub const REVEAL_EVENT: &str = "procdeck://reveal";
+/// The payload is a workspace key: the window should show it (a second launch handed it over).
+pub const SELECT_WORKSPACE_EVENT: &str = "procdeck://select-workspace";
 pub const WORKSPACES_EVENT: &str = "procdeck://workspaces";

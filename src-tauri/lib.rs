@@ -54,6 +54,7 @@ fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         .plugin(tauri_plugin_opener::init())
         .invoke_handler(tauri::generate_handler![
             commands::list_workspaces,
+            commands::take_requested_workspace,
             commands::add_workspace,
             commands::pick_workspace,
             commands::remove_workspace,

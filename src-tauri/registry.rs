@@ -43,6 +43,8 @@ pub struct Registry {
     running: Mutex<HashMap<PathBuf, usize>>,
     /// Set once the remembered folders and those given at launch are added.
     started: (Mutex<bool>, Condvar),
+    /// The key of the last folder given at launch, until the window takes it to show it.
+    requested: Mutex<Option<String>>,
     notify: Arc<dyn Notify>,
     me: Weak<Registry>,
 }
@@ -78,6 +80,7 @@ impl Registry {
             entries: Mutex::new(entries),
             running: Mutex::new(HashMap::new()),
             started: (Mutex::new(false), Condvar::new()),
+            requested: Mutex::new(None),
             notify,
             me: me.clone(),
         })
@@ -116,10 +119,22 @@ impl Registry {
             }
         }
         for folder in folders {
-            if let Err(e) = self.add(folder) {
-                tracing::warn!("cannot add {}: {}", folder.display(), e.message);
+            match self.add(folder) {
+                Ok(info) => {
+                    if let Ok(mut requested) = self.requested.lock() {
+                        *requested = Some(info.id);
+                    }
+                }
+                Err(e) => tracing::warn!("cannot add {}: {}", folder.display(), e.message),
             }
         }
+    }
+
+    /// The workspace of the last folder given at launch, once: the window shows it first,
+    /// rather than the one it showed last.
+    pub fn take_requested(&self) -> Option<String> {
+        self.wait_started();
+        self.requested.lock().ok()?.take()
     }
 
     fn wait_started(&self) {

@@ -174,6 +174,11 @@ fn workspaces_are_added_listed_remembered_and_bad_folders_rejected() {
     let list = a.ok("list_workspaces", json!({}));
     assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
     assert_eq!(list[0]["missing"], false);
+    assert_eq!(
+        a.ok("take_requested_workspace", json!({})),
+        Value::Null,
+        "no folder was given at launch"
+    );
 
     let missing = a.err(
         "add_workspace",
@@ -529,6 +534,7 @@ fn every_registered_command_answers_through_the_ipc() {
         ok("list_workspaces", json!({})).as_array().map(Vec::len),
         Some(2)
     );
+    assert_eq!(ok("take_requested_workspace", json!({})), Value::Null);
     let suggestions = ok("suggestions", json!({ "workspaceId": ws }));
     assert!(
         suggestions
@@ -848,6 +854,13 @@ fn the_app_starts_before_its_workspaces_are_opened() {
     let list = a.ok("list_workspaces", json!({}));
     assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
     assert_eq!(list[0]["missing"], false, "{list}");
+    // The folder given at launch is the one the window shows first, once.
+    assert_eq!(a.ok("take_requested_workspace", json!({})), list[0]["id"]);
+    assert_eq!(
+        a.ok("take_requested_workspace", json!({})),
+        Value::Null,
+        "asked once"
+    );
     drop(watchdog);
 }
 

@@ -44,6 +44,8 @@ async function handle(cmd: string, args: Record<string, unknown>): Promise<unkno
   switch (cmd) {
     case 'list_workspaces':
       return [WS];
+    case 'take_requested_workspace':
+      return null;
     case 'list_processes':
       return [ticker, old];
     case 'recent_commands':

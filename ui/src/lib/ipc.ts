@@ -27,6 +27,7 @@ import type { WorkspaceInfo } from '../bindings/WorkspaceInfo';
 export const PROCESS_EVENT = 'procdeck://process';
 export const WORKSPACES_EVENT = 'procdeck://workspaces';
 export const REVEAL_EVENT = 'procdeck://reveal';
+export const SELECT_WORKSPACE_EVENT = 'procdeck://select-workspace';
 
 let ready: Promise<void> | null = null;
 
@@ -66,6 +67,11 @@ async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> 
 
 export function listWorkspaces(): Promise<WorkspaceInfo[]> {
   return call('list_workspaces');
+}
+
+/** The workspace of the folder the app was launched with, the first time it is asked; else null. */
+export function takeRequestedWorkspace(): Promise<string | null> {
+  return call('take_requested_workspace');
 }
 
 export function addWorkspace(path: string): Promise<WorkspaceInfo> {
@@ -199,6 +205,12 @@ export async function onProcessEvent(handler: (ev: ProcessEvent) => void): Promi
 export async function onReveal(handler: (target: RevealProcess) => void): Promise<UnlistenFn> {
   await backendReady();
   return listen<RevealProcess>(REVEAL_EVENT, (e) => handler(e.payload));
+}
+
+/** `procdeck://select-workspace`: show this workspace (a second launch handed its folder over). */
+export async function onSelectWorkspace(handler: (workspaceId: string) => void): Promise<UnlistenFn> {
+  await backendReady();
+  return listen<string>(SELECT_WORKSPACE_EVENT, (e) => handler(e.payload));
 }
 
 /** `procdeck://workspaces`: the workspace list changed. */

@@ -32,7 +32,7 @@ export type Confirm = {
   resolve: (answer: { ok: boolean; checked: boolean }) => void;
 };
 
-class AppState {
+export class AppState {
   workspaces = $state<WorkspaceInfo[]>([]);
   workspacesLoading = $state(true);
   workspacesError = $state<AppError | null>(null);
@@ -88,6 +88,7 @@ class AppState {
       await ipc.onWorkspacesChanged((list) => this.setWorkspaces(list));
       await ipc.onProcessEvent((ev) => this.onProcessEvent(ev));
       await ipc.onReveal((target) => void this.reveal(target.workspaceId, target.id));
+      await ipc.onSelectWorkspace((id) => void this.selectWorkspace(id));
     } catch (e) {
       this.toast('error', `Live updates are unavailable: ${ipc.toAppError(e).message}`);
     }
@@ -98,7 +99,9 @@ class AppState {
     this.workspacesLoading = true;
     this.workspacesError = null;
     try {
-      this.setWorkspaces(await ipc.listWorkspaces());
+      // A folder given on the command line is shown first, rather than the one shown last.
+      const [list, requested] = await Promise.all([ipc.listWorkspaces(), ipc.takeRequestedWorkspace()]);
+      this.setWorkspaces(list, requested);
     } catch (e) {
       this.workspacesError = ipc.toAppError(e);
     } finally {
@@ -106,8 +109,12 @@ class AppState {
     }
   }
 
-  private setWorkspaces(list: WorkspaceInfo[]): void {
+  private setWorkspaces(list: WorkspaceInfo[], requested: string | null = null): void {
     this.workspaces = list;
+    if (requested && list.some((w) => w.id === requested)) {
+      void this.selectWorkspace(requested);
+      return;
+    }
     if (this.selectedWorkspaceId && list.some((w) => w.id === this.selectedWorkspaceId)) return;
     const last = readLast();
     const pick = list.find((w) => w.id === last) ?? list.find((w) => !w.missing) ?? list[0] ?? null;

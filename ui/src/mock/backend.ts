@@ -458,6 +458,8 @@ async function handle(cmd: string, a: Record<string, unknown>): Promise<unknown>
   switch (cmd) {
     case 'list_workspaces':
       return listWorkspaces();
+    case 'take_requested_workspace':
+      return null;
     case 'add_workspace': {
       const path = String(a.path);
       const existing = [...workspaces.values()].find((w) => w.info.path === path);
