@@ -7,13 +7,16 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
+import * as h from './helpers.mjs';
 import { Key, Session } from './webdriver.mjs';
+
+const { accepts, freePort, processesWith, shot } = h;
+const row = (id) => h.row(s, id);
+const rowStatus = (id) => h.rowStatus(s, id);
 
 const { PROCDECK_E2E_DRIVER: driver, PROCDECK_E2E_APP: app, PROCDECK_E2E_CLI: cliBin } = process.env;
 const work = process.env.PROCDECK_E2E_WORK;
-const artifacts = process.env.PROCDECK_E2E_ARTIFACTS;
 const wsDir = path.join(work, 'ws-shop');
 const marker = String(86_000 + (process.pid % 300) * 3);
 
@@ -22,59 +25,6 @@ let colourId;
 
 function cli(...args) {
   return JSON.parse(execFileSync(cliBin, ['-w', wsDir, '--json', ...args], { encoding: 'utf8' }));
-}
-
-/** A screenshot of the whole X display: WebKitWebDriver's own screenshot can stall. */
-async function shot(name) {
-  execFileSync('import', ['-window', 'root', path.join(artifacts, `${name}.png`)], { timeout: 20000 });
-}
-
-/** Living processes (not zombies) whose command line contains `needle`. */
-function processesWith(needle) {
-  const found = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmd = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-      if (cmd.includes(needle) && state !== 'Z') found.push(Number(entry));
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return found;
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function accepts(port) {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(false));
-  });
-}
-
-async function row(id) {
-  for (const r of await s.findAll('[data-testid="process-row"]')) {
-    if ((await r.attribute('data-process-id')) === id) return r;
-  }
-  return undefined;
-}
-
-async function rowStatus(id) {
-  const r = await row(id);
-  return r ? r.attribute('data-status') : undefined;
 }
 
 before(async () => {

@@ -6,19 +6,21 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
+import * as h from './helpers.mjs';
 import { Session } from './webdriver.mjs';
+
+const { accepts, freePort, processesWith, shot } = h;
 
 const { PROCDECK_E2E_DRIVER: driver, PROCDECK_E2E_APP: app, PROCDECK_E2E_CLI: cliBin } = process.env;
 const work = process.env.PROCDECK_E2E_WORK;
-const artifacts = process.env.PROCDECK_E2E_ARTIFACTS;
 // run.sh's cleanup stops what runs in $work/desk/*, should a test fail half-way.
 const shop = path.join(work, 'desk', 'shop');
 const marker = String(87_000 + (process.pid % 300) * 3);
 const flakyTitle = `flaky-${marker}`;
 // A loaded 2-core machine can take its time; every wait returns as soon as its condition holds.
 const LONG = 60_000;
+const until = (what, fn, timeout = LONG) => h.until(what, fn, timeout);
 
 let s;
 let webPort;
@@ -29,62 +31,6 @@ function run(cmd, args) {
 
 function cli(...args) {
   return JSON.parse(run(cliBin, ['-w', shop, '--json', ...args]));
-}
-
-async function shot(name) {
-  execFileSync('import', ['-window', 'root', path.join(artifacts, `${name}.png`)], { timeout: 20_000 });
-}
-
-/** Polls `fn` until it returns a truthy value (or stops throwing), up to `timeout` ms. */
-async function until(what, fn, timeout = LONG) {
-  const deadline = Date.now() + timeout;
-  let last;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
-}
-
-/** Living processes (not zombies) whose command line contains `needle`. */
-function processesWith(needle) {
-  const found = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmd = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-      if (cmd.includes(needle) && state !== 'Z') found.push(Number(entry));
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return found;
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function accepts(port) {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(false));
-  });
 }
 
 // --- The desktop, seen through D-Bus and X -------------------------------------------------

@@ -9,7 +9,11 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import * as h from './helpers.mjs';
 import { Session } from './webdriver.mjs';
+
+const { processesWith, shot } = h;
+const row = (id) => h.row(s, id);
 
 // The official SDK, from the MCP suite's own packages (scripts/deps.sh installs them).
 const sdk = createRequire(path.join(path.dirname(fileURLToPath(import.meta.url)), '../mcp/package.json'));
@@ -19,7 +23,6 @@ const { StdioClientTransport } = await load('@modelcontextprotocol/sdk/client/st
 
 const { PROCDECK_E2E_DRIVER: driver, PROCDECK_E2E_APP: app, PROCDECK_E2E_CLI: cliBin } = process.env;
 const work = process.env.PROCDECK_E2E_WORK;
-const artifacts = process.env.PROCDECK_E2E_ARTIFACTS;
 const wsDir = path.join(work, 'ws-agent');
 // A sleep of a length nothing else on the machine uses, to find it in /proc.
 const marker = String(93_000_000 + (process.pid % 100_000));
@@ -27,35 +30,6 @@ const marker = String(93_000_000 + (process.pid % 100_000));
 let s;
 let client;
 let started;
-
-/** A screenshot of the whole X display: WebKitWebDriver's own screenshot can stall. */
-async function shot(name) {
-  execFileSync('import', ['-window', 'root', path.join(artifacts, `${name}.png`)], { timeout: 20000 });
-}
-
-/** Living processes (not zombies) whose command line contains `needle`. */
-function processesWith(needle) {
-  const found = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmd = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-      if (cmd.includes(needle) && state !== 'Z') found.push(Number(entry));
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return found;
-}
-
-async function row(id) {
-  for (const r of await s.findAll('[data-testid="process-row"]')) {
-    if ((await r.attribute('data-process-id')) === id) return r;
-  }
-  return undefined;
-}
 
 /**
  * The rendered text of the element `testid` in process `id`'s row. Read in the page:

@@ -1,6 +1,8 @@
 // A minimal W3C WebDriver client (what the end-to-end tests need, nothing more), talking to
 // tauri-driver over HTTP with Node's own fetch: no dependency to install or keep current.
 
+import { until } from './helpers.mjs';
+
 const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
 const REQUEST_TIMEOUT_MS = 60_000;
 
@@ -41,18 +43,7 @@ export class Session {
 
   /** Polls `fn` until it returns a truthy value (or stops throwing), up to `timeout` ms. */
   async waitFor(what, fn, timeout = 15000) {
-    const deadline = Date.now() + timeout;
-    let last;
-    while (Date.now() < deadline) {
-      try {
-        const v = await fn();
-        if (v) return v;
-      } catch (e) {
-        last = e;
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new WebDriverError(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
+    return until(what, fn, timeout, 100, (message) => new WebDriverError(message));
   }
 
   async waitForElement(css, timeout) {

@@ -2,7 +2,6 @@
 // and clients of `procdeck mcp` made with the official TypeScript SDK.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -131,29 +130,8 @@ export async function fails(client, name, args = {}) {
   return text;
 }
 
-/** A TCP port nothing listens on right now. */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Whether something accepts connections on 127.0.0.1:port. */
-export function accepts(port) {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
+// Ports: the same helpers as the end-to-end tests.
+export { accepts, freePort } from '../e2e/helpers.mjs';
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
