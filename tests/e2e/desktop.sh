@@ -22,7 +22,7 @@ wait_for() {
     sleep 0.1
   done
   echo "e2e: $what did not come up" >&2
-  tail -n 20 "$work"/openbox.log "$work"/panel.log "$work"/dunst.log >&2 || true
+  tail -n 20 "$work"/xvfb.log "$work"/openbox.log "$work"/panel.log "$work"/dunst.log >&2 || true
   return 1
 }
 

@@ -148,6 +148,8 @@ async function chooseFromTrayMenu(item, label) {
   const index = selectable.findIndex((m) => m.label === label);
   assert.ok(index >= 0, `the tray menu offers "${label}": ${JSON.stringify(menu)}`);
   await openTrayMenu();
+  // GTK takes the keyboard for a menu a moment after it shows it; keys sent before are lost.
+  await new Promise((r) => setTimeout(r, 500));
   run('xdotool', ['key', '--delay', '80', ...Array(index + 1).fill('Down'), 'Return']);
   await until('the menu to close', () => !openMenu(), 10_000);
 }

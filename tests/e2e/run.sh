@@ -39,7 +39,13 @@ cleanup() {
   for f in "$work"/ws*/.procdeck/processes/*/shim.json "$work"/desk/*/.procdeck/processes/*/shim.json; do
     [ -f "$f" ] || continue
     shim=$(sed -n 's/.*"shimPid": *\([0-9]*\).*/\1/p' "$f")
-    [ -n "$shim" ] && pkill -KILL -s "$shim" 2>/dev/null || true
+    [ -n "$shim" ] || continue
+    # While anything is left in the shim's session its pid cannot be reused: a living process
+    # with that pid that is not a shim leads another session, not ours to end.
+    if [ -e "/proc/$shim" ] && ! tr '\0' ' ' <"/proc/$shim/cmdline" 2>/dev/null | grep -q -- '__procdeck-shim'; then
+      continue
+    fi
+    pkill -KILL -s "$shim" 2>/dev/null || true
   done
   rm -rf "$work"
 }
@@ -53,11 +59,21 @@ eval "$(XDG_CONFIG_HOME="$work/desktop-config" dbus-daemon --session --fork --pr
 })"
 pids+=("$dbus_pid")
 
-display=":$((90 + RANDOM % 9))"
-setsid Xvfb "$display" -screen 0 1400x900x24 -nolisten tcp >"$work/xvfb.log" 2>&1 &
+# Xvfb picks a free display itself and writes its number once it accepts connections, so
+# neither a display left by another run nor a slow start on a loaded machine can get in the way.
+setsid Xvfb -displayfd 3 -screen 0 1400x900x24 -nolisten tcp 3>"$work/display" >"$work/xvfb.log" 2>&1 &
 pids+=($!)
+display=""
+for _ in $(seq 600); do
+  number="$(tr -dc '0-9' <"$work/display")"
+  if [ -n "$number" ] && xdpyinfo -display ":$number" >/dev/null 2>&1; then
+    display=":$number"
+    break
+  fi
+  sleep 0.1
+done
+[ -n "$display" ] || { echo "e2e: Xvfb did not start within 60 s" >&2; cat "$work/xvfb.log" >&2; exit 1; }
 export DISPLAY="$display"
-for _ in $(seq 50); do xdpyinfo -display "$display" >/dev/null 2>&1 && break; sleep 0.1; done
 # shellcheck source=tests/e2e/desktop.sh
 . "$root/tests/e2e/desktop.sh"
 

@@ -59,6 +59,19 @@ export function records(dir) {
  * Stops every process the tests started, through the CLI (whole trees), then kills whatever is
  * left in the shims' sessions, and deletes the scratch folder. Safe to call more than once.
  */
+/**
+ * Whether `shim`'s pid now belongs to another program. While anything is left in the shim's
+ * session the kernel keeps its pid from being reused, so a living process with that pid that is
+ * not a shim leads a session of its own, which is not ours to end.
+ */
+function reusedByOther(shim) {
+  try {
+    return !readFileSync(`/proc/${shim}/cmdline`, 'utf8').includes('__procdeck-shim');
+  } catch {
+    return false;
+  }
+}
+
 export function cleanup() {
   for (const dir of workspaces) {
     if (existsSync(path.join(dir, '.procdeck'))) {
@@ -73,7 +86,7 @@ export function cleanup() {
       } catch {
         continue;
       }
-      if (Number.isInteger(shim) && shim > 1) {
+      if (Number.isInteger(shim) && shim > 1 && !reusedByOther(shim)) {
         spawnSync('pkill', ['-KILL', '-s', String(shim)], { stdio: 'ignore' });
       }
     }

@@ -252,7 +252,14 @@ pub fn cleanup_shim(s: &ShimIds) {
         kill_tree(s.shim_pid);
     }
     // The shim is a session leader: its command and anything not double-`setsid`ed stay in its
-    // session even after the shim is gone (reparented to pid 1).
+    // session even after the shim is gone (reparented to pid 1). While any of them lives, the
+    // kernel keeps the shim's pid from being reused; so a living process with that pid that is
+    // not the shim leads another session (Xvfb, anything setsid'ed since) and none of ours is left.
+    if procinfo::stat(s.shim_pid)
+        .is_some_and(|st| st.start_time != s.shim_start_time && !dead_state(st.state))
+    {
+        return;
+    }
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         let members = session_members(s.shim_pid, s.shim_start_time);
