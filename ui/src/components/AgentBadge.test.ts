@@ -12,7 +12,7 @@ import type { ProcessRecord } from '../bindings/ProcessRecord';
 import type { WorkspaceInfo } from '../bindings/WorkspaceInfo';
 import { app } from '../lib/state.svelte';
 import { linesBefore } from '../mock/outputBytes';
-import { installDomStubs } from '../test/dom';
+import { click, installDomStubs } from '../test/dom';
 import { record } from '../test/records';
 import OutputPane from './OutputPane.svelte';
 import ProcessList from './ProcessList.svelte';
@@ -57,11 +57,6 @@ async function handle(cmd: string, args: Record<string, unknown>): Promise<unkno
 
 const row = (r: ProcessRecord) => document.querySelector<HTMLElement>(`[data-testid="process-row"][data-process-id="${r.id}"]`)!;
 const badgeOf = (el: Element) => el.querySelector<HTMLElement>('[data-testid="agent-badge"]');
-const click = (el: Element | null) => {
-  expect(el).toBeTruthy();
-  (el as HTMLElement).click();
-  flushSync();
-};
 
 beforeAll(() => {
   installDomStubs();

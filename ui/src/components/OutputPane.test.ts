@@ -11,7 +11,7 @@ import type { ProcessRecord } from '../bindings/ProcessRecord';
 import type { WorkspaceInfo } from '../bindings/WorkspaceInfo';
 import { app } from '../lib/state.svelte';
 import { linesBefore } from '../mock/outputBytes';
-import { installDomStubs } from '../test/dom';
+import { click, installDomStubs } from '../test/dom';
 import { record } from '../test/records';
 import OutputPane from './OutputPane.svelte';
 
@@ -55,11 +55,6 @@ async function handle(cmd: string, args: Record<string, unknown>): Promise<unkno
 const head = () => document.querySelector<HTMLElement>('header.head')!;
 const control = (id: string) => head().querySelector<HTMLButtonElement>(`[data-testid="${id}"]`);
 const actions = () => calls.filter((c) => !['lines_before', 'follow_output', 'unfollow_output'].includes(c.cmd));
-const click = (el: Element | null | undefined) => {
-  expect(el).toBeTruthy();
-  (el as HTMLElement).click();
-  flushSync();
-};
 
 beforeAll(() => {
   installDomStubs();

@@ -13,7 +13,7 @@ import type { WorkspaceInfo } from '../bindings/WorkspaceInfo';
 import { formatStart } from '../lib/format';
 import { app } from '../lib/state.svelte';
 import { linesBefore } from '../mock/outputBytes';
-import { installDomStubs } from '../test/dom';
+import { click, installDomStubs } from '../test/dom';
 import { record } from '../test/records';
 import OutputPane from './OutputPane.svelte';
 import ProcessList from './ProcessList.svelte';
@@ -72,11 +72,6 @@ const rowOf = (title: string) => rows().find((r) => r.querySelector('[data-testi
 const toggleOf = (title: string) => rowOf(title).querySelector<HTMLButtonElement>('[data-testid="runs-toggle"]');
 /** Every option of the listbox, in order: service rows and earlier-run rows. */
 const options = () => [...document.querySelectorAll<HTMLElement>('[role="option"]')].map((o) => o.dataset.processId ?? o.dataset.runId);
-const click = (el: Element | null | undefined) => {
-  expect(el).toBeTruthy();
-  (el as HTMLElement).click();
-  flushSync();
-};
 const key = (k: string) => {
   document.querySelector('[role="listbox"]')!.dispatchEvent(new KeyboardEvent('keydown', { key: k, bubbles: true }));
   flushSync();

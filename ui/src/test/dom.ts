@@ -1,3 +1,5 @@
+import { flushSync } from 'svelte';
+import { expect } from 'vitest';
 /** What jsdom lacks and the whole app uses: a ResizeObserver, scrollIntoView and modal dialogs. */
 export function installDomStubs(): void {
   globalThis.ResizeObserver ??= class {
@@ -12,4 +14,11 @@ export function installDomStubs(): void {
   HTMLDialogElement.prototype.close ??= function (this: HTMLDialogElement) {
     this.open = false;
   };
+}
+
+/** Clicks `el`, which must be there, and lets Svelte apply what the click changed. */
+export function click(el: Element | null | undefined): void {
+  expect(el).toBeTruthy();
+  (el as HTMLElement).click();
+  flushSync();
 }
