@@ -5,7 +5,9 @@
 //! name, see `run`): so the running count heads the menu too, where every platform shows it.
 
 use procdeck_engine::{ProcessRecord, StartedBy};
-use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
+use std::sync::Mutex;
+
+use tauri::menu::{IsMenuItem, Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIcon, TrayIconBuilder, TrayIconEvent};
 use tauri::{AppHandle, Manager, Runtime};
 
@@ -82,23 +84,179 @@ fn ellipsize(text: &str, max: usize) -> String {
     format!("{cut}…")
 }
 
-pub fn build_menu<R: Runtime>(app: &AppHandle<R>, model: &TrayModel) -> tauri::Result<Menu<R>> {
-    let menu = Menu::new(app)?;
-    for item in &model.items {
-        match item {
-            Some((id, label, enabled)) => {
-                menu.append(&MenuItem::with_id(app, id, label, *enabled, None::<&str>)?)?
+/// One line of the menu as shown: its key (the item's id, or `separator:N` for the Nth
+/// separator), and for an item its label and whether it can be clicked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    pub key: String,
+    pub item: Option<(String, bool)>,
+}
+
+/// The model's items as keyed lines.
+pub fn lines(model: &TrayModel) -> Vec<Line> {
+    let mut separators = 0;
+    model
+        .items
+        .iter()
+        .map(|item| match item {
+            Some((id, label, enabled)) => Line {
+                key: id.clone(),
+                item: Some((label.clone(), *enabled)),
+            },
+            None => {
+                separators += 1;
+                Line {
+                    key: format!("separator:{}", separators - 1),
+                    item: None,
+                }
             }
-            None => menu.append(&PredefinedMenuItem::separator(app)?)?,
+        })
+        .collect()
+}
+
+/// One change to the menu as shown; positions are those of the moment the edit is applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Edit {
+    Remove(usize),
+    /// Inserts `wanted[line]` at `position`.
+    Insert {
+        position: usize,
+        line: usize,
+    },
+    /// Gives the line at `position` the label and state of `wanted[line]`.
+    Set {
+        position: usize,
+        line: usize,
+    },
+}
+
+/// The edits that turn the menu as shown into the wanted one, touching only what differs:
+/// lines that stay keep their place and item, so the tray host sees a new label or one line
+/// added or removed, never a new menu.
+pub fn edits(shown: &[Line], wanted: &[Line]) -> Vec<Edit> {
+    let mut edits = Vec::new();
+    let mut now: Vec<&Line> = shown.iter().collect();
+    let mut position = 0;
+    while position < now.len() {
+        if wanted.iter().any(|w| w.key == now[position].key) {
+            position += 1;
+        } else {
+            edits.push(Edit::Remove(position));
+            now.remove(position);
         }
     }
-    Ok(menu)
+    for (line, want) in wanted.iter().enumerate() {
+        match now.iter().position(|l| l.key == want.key) {
+            Some(at) if at == line => {
+                if now[at].item != want.item {
+                    edits.push(Edit::Set { position: at, line });
+                    now[at] = want;
+                }
+            }
+            Some(at) => {
+                // A line that moved is removed and inserted again where it belongs.
+                edits.push(Edit::Remove(at));
+                now.remove(at);
+                edits.push(Edit::Insert {
+                    position: line,
+                    line,
+                });
+                now.insert(line, want);
+            }
+            None => {
+                edits.push(Edit::Insert {
+                    position: line,
+                    line,
+                });
+                now.insert(line, want);
+            }
+        }
+    }
+    edits
+}
+
+enum Shown<R: Runtime> {
+    Item(MenuItem<R>),
+    Separator(PredefinedMenuItem<R>),
+}
+
+impl<R: Runtime> Shown<R> {
+    fn new(app: &AppHandle<R>, line: &Line) -> tauri::Result<Self> {
+        Ok(match &line.item {
+            Some((label, enabled)) => Shown::Item(MenuItem::with_id(
+                app,
+                &line.key,
+                label,
+                *enabled,
+                None::<&str>,
+            )?),
+            None => Shown::Separator(PredefinedMenuItem::separator(app)?),
+        })
+    }
+
+    fn as_item(&self) -> &dyn IsMenuItem<R> {
+        match self {
+            Shown::Item(item) => item,
+            Shown::Separator(separator) => separator,
+        }
+    }
+}
+
+/// The tray's menu, kept so that updates edit it in place. Tray hosts' menu code (libdbusmenu,
+/// used by Xfce's and other panels) has crashed when a new menu replaced the one it was showing
+/// or still building; edits in place reach it as changed properties and single insertions.
+pub struct TrayMenu<R: Runtime> {
+    menu: Menu<R>,
+    shown: Mutex<Vec<(Line, Shown<R>)>>,
+}
+
+impl<R: Runtime> TrayMenu<R> {
+    fn new(app: &AppHandle<R>, model: &TrayModel) -> tauri::Result<Self> {
+        let tray_menu = TrayMenu {
+            menu: Menu::new(app)?,
+            shown: Mutex::new(Vec::new()),
+        };
+        tray_menu.show(app, model)?;
+        Ok(tray_menu)
+    }
+
+    fn show(&self, app: &AppHandle<R>, model: &TrayModel) -> tauri::Result<()> {
+        let Ok(mut shown) = self.shown.lock() else {
+            return Ok(());
+        };
+        let wanted = lines(model);
+        let current: Vec<Line> = shown.iter().map(|(line, _)| line.clone()).collect();
+        for edit in edits(&current, &wanted) {
+            match edit {
+                Edit::Remove(position) => {
+                    let (_, item) = shown.remove(position);
+                    self.menu.remove(item.as_item())?;
+                }
+                Edit::Insert { position, line } => {
+                    let item = Shown::new(app, &wanted[line])?;
+                    self.menu.insert(item.as_item(), position)?;
+                    shown.insert(position, (wanted[line].clone(), item));
+                }
+                Edit::Set { position, line } => {
+                    let (old, item) = &mut shown[position];
+                    if let (Shown::Item(item), Some((label, enabled))) = (item, &wanted[line].item)
+                    {
+                        item.set_text(label)?;
+                        item.set_enabled(*enabled)?;
+                    }
+                    *old = wanted[line].clone();
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 pub fn create<R: Runtime>(app: &AppHandle<R>, model: &TrayModel) -> tauri::Result<TrayIcon<R>> {
+    let tray_menu = TrayMenu::new(app, model)?;
     let mut builder = TrayIconBuilder::with_id(TRAY_ID)
         .tooltip(&model.tooltip)
-        .menu(&build_menu(app, model)?)
+        .menu(&tray_menu.menu)
         .show_menu_on_left_click(false)
         .on_tray_icon_event(|tray, event| {
             // Delivered on Windows and macOS; Linux's appindicator shows the menu instead.
@@ -115,18 +273,20 @@ pub fn create<R: Runtime>(app: &AppHandle<R>, model: &TrayModel) -> tauri::Resul
     if let Some(icon) = app.default_window_icon() {
         builder = builder.icon(icon.clone());
     }
-    builder.build(app)
+    let tray = builder.build(app)?;
+    app.manage(tray_menu);
+    Ok(tray)
 }
 
-/// Rebuilds the tray's menu and tooltip when the model changed.
+/// Brings the tray's menu and tooltip to the model. Runs on the main thread.
 pub fn update<R: Runtime>(app: &AppHandle<R>, model: &TrayModel) {
-    let Some(tray) = app.tray_by_id(TRAY_ID) else {
+    let (Some(tray), Some(tray_menu)) = (app.tray_by_id(TRAY_ID), app.try_state::<TrayMenu<R>>())
+    else {
         return;
     };
-    let result = build_menu(app, model).and_then(|menu| {
-        tray.set_menu(Some(menu))?;
-        tray.set_tooltip(Some(&model.tooltip))
-    });
+    let result = tray_menu
+        .show(app, model)
+        .and_then(|()| tray.set_tooltip(Some(&model.tooltip)));
     if let Err(e) = result {
         tracing::warn!("cannot update the tray: {e}");
     }
@@ -242,6 +402,101 @@ mod tests {
                 "Stop npm run dev — shop",
             ]
         );
+    }
+
+    /// The menu after `edits`, applied as `TrayMenu::show` applies them.
+    fn apply(shown: &[Line], wanted: &[Line], edits: &[Edit]) -> Vec<Line> {
+        let mut now = shown.to_vec();
+        for edit in edits {
+            match *edit {
+                Edit::Remove(position) => {
+                    now.remove(position);
+                }
+                Edit::Insert { position, line } => now.insert(position, wanted[line].clone()),
+                Edit::Set { position, line } => now[position] = wanted[line].clone(),
+            }
+        }
+        now
+    }
+
+    fn running(ids: &[&str]) -> TrayModel {
+        let records = ids
+            .iter()
+            .map(|id| record(id, &format!("title {id}"), Status::Running))
+            .collect();
+        model(&[(ws("ws_1", "shop"), records)])
+    }
+
+    #[test]
+    fn an_update_edits_only_the_lines_that_changed() {
+        let none = lines(&running(&[]));
+        let one = lines(&running(&["p1"]));
+        let two = lines(&running(&["p1", "p2"]));
+        let first = edits(&none, &one);
+        assert_eq!(apply(&none, &one, &first), one);
+        // The count, the new stop line, the separator under it, and "Stop all" enabled.
+        assert_eq!(
+            first,
+            vec![
+                Edit::Set {
+                    position: 0,
+                    line: 0
+                },
+                Edit::Insert {
+                    position: 2,
+                    line: 2
+                },
+                Edit::Insert {
+                    position: 3,
+                    line: 3
+                },
+                Edit::Set {
+                    position: 4,
+                    line: 4
+                },
+            ]
+        );
+        let second = edits(&one, &two);
+        assert_eq!(apply(&one, &two, &second), two);
+        assert_eq!(
+            second,
+            vec![
+                Edit::Set {
+                    position: 0,
+                    line: 0
+                },
+                Edit::Insert {
+                    position: 3,
+                    line: 3
+                },
+            ]
+        );
+        let back = edits(&two, &none);
+        assert_eq!(apply(&two, &none, &back), none);
+        assert!(back.iter().filter(|e| matches!(e, Edit::Remove(_))).count() == 3);
+        assert_eq!(edits(&two, &two), vec![]);
+        assert_eq!(apply(&[], &two, &edits(&[], &two)), two);
+    }
+
+    #[test]
+    fn a_process_being_stopped_changes_its_line_in_place_and_moved_lines_move() {
+        let before = running(&["p1", "p2"]);
+        let mut stopping = before.clone();
+        if let Some(Some((_, _, enabled))) = stopping.items.get_mut(2) {
+            *enabled = false;
+        }
+        let (before, stopping) = (lines(&before), lines(&stopping));
+        assert_eq!(
+            edits(&before, &stopping),
+            vec![Edit::Set {
+                position: 2,
+                line: 2
+            }]
+        );
+        let swapped = lines(&running(&["p2", "p1"]));
+        let moves = edits(&before, &swapped);
+        assert_eq!(apply(&before, &swapped, &moves), swapped);
+        assert_eq!(moves.len(), 2, "{moves:?}");
     }
 
     #[test]
