@@ -4,7 +4,9 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use procdeck_engine::output::plain;
 use procdeck_engine::{
@@ -29,9 +31,16 @@ const STOP_AND_QUIT: &str = "Stop them and quit";
 const LEAVE_AND_QUIT: &str = "Leave them running and quit";
 
 /// Desktop state, present only in the real app (not in mock-runtime tests).
+/// How long tray changes are gathered before the tray is updated: a burst (a stack starting,
+/// "Stop all", the click that stopped a process while its menu closes) becomes one update.
+/// Tray hosts rebuild their menu on every update, and some have crashed doing so repeatedly.
+const TRAY_SETTLE: Duration = Duration::from_millis(400);
+
 #[derive(Default)]
 pub struct Desktop {
+    /// What the tray shows, or will show once the pending update runs.
     tray_model: Mutex<Option<TrayModel>>,
+    tray_update_pending: AtomicBool,
     /// Last known status of each process (by workspace key and process id), to notice the
     /// moment one fails.
     statuses: Mutex<HashMap<(String, String), Status>>,
@@ -76,21 +85,41 @@ fn running_count<R: Runtime>(app: &AppHandle<R>) -> usize {
     })
 }
 
-/// Rebuilds the tray when what it shows changed. The process lists are read on the calling
-/// thread (never the main one); only the menu update runs on the main thread.
+/// Brings the tray up to date when what it shows changed, after [`TRAY_SETTLE`]. The process
+/// lists are read on the calling thread (never the main one); only the menu update runs on the
+/// main thread.
 pub fn refresh_tray<R: Runtime>(app: &AppHandle<R>) {
     let (Some(desktop), Some(registry)) = (app.try_state::<Desktop>(), registry(app)) else {
         return;
     };
     let model = tray::model(&registry.snapshot());
-    let Ok(mut last) = desktop.tray_model.lock() else {
-        return;
-    };
-    if last.as_ref() != Some(&model) {
-        *last = Some(model.clone());
-        let handle = app.clone();
-        let _ = app.run_on_main_thread(move || tray::update(&handle, &model));
+    {
+        let Ok(mut last) = desktop.tray_model.lock() else {
+            return;
+        };
+        if last.as_ref() == Some(&model) {
+            return;
+        }
+        *last = Some(model);
     }
+    if desktop.tray_update_pending.swap(true, Ordering::SeqCst) {
+        // The pending update will show this model, the latest.
+        return;
+    }
+    let app = app.clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(TRAY_SETTLE);
+        let Some(desktop) = app.try_state::<Desktop>() else {
+            return;
+        };
+        // Cleared before the model is read: a change from now on schedules an update of its own.
+        desktop.tray_update_pending.store(false, Ordering::SeqCst);
+        let model = desktop.tray_model.lock().ok().and_then(|m| m.clone());
+        if let Some(model) = model {
+            let handle = app.clone();
+            let _ = app.run_on_main_thread(move || tray::update(&handle, &model));
+        }
+    });
 }
 
 /// Called for every process event: keeps the tray current and notifies failures.

@@ -38,6 +38,19 @@ setsid bash -c 'while :; do env XDG_CONFIG_HOME="$1" xfce4-panel; echo "panel en
 pids+=($!)
 wait_for "xfce4-panel's status tray" bus_has org.kde.StatusNotifierWatcher
 
+# The panel runs its status tray in a process of its own and restarts it when it crashes (its
+# libdbusmenu has crashed here while tray menus changed); a second crash within a minute makes it
+# ask, in a modal dialog, whether to restart the tray. A person at the desktop answers "Execute"
+# (the default button); so does this session, and its log says each time it did.
+setsid bash -c 'while :; do
+  for w in $(xdotool search --name "^Plugin Restart$" 2>/dev/null); do
+    echo "$(date +%T) answered the panel: restart the status tray"
+    xdotool windowactivate --sync "$w" key Return
+  done
+  sleep 0.5
+done' >"$work/panel-questions.log" 2>&1 &
+pids+=($!)
+
 setsid dunst >"$work/dunst.log" 2>&1 &
 pids+=($!)
 wait_for dunst bus_has org.freedesktop.Notifications

@@ -181,6 +181,10 @@ before(async () => {
 });
 
 after(async () => {
+  // The panel's tray crashing is the host's fault, but it is worth seeing in every run.
+  const panelLog = path.join(work, 'panel.log');
+  const crashes = fs.existsSync(panelLog) ? fs.readFileSync(panelLog, 'utf8').match(/restarted after crash/g)?.length ?? 0 : 0;
+  console.log(`the panel's status tray crashed and was restarted ${crashes} time(s) during the desktop tests' run`);
   try {
     await shot('desktop-99-last');
   } catch {

@@ -97,5 +97,6 @@ tests=("$@")
 node --test --test-concurrency=1 "${tests[@]}" || status=$?
 if [ "$status" -ne 0 ]; then
   echo "--- tauri-driver log"; tail -n 50 "$work/driver.log" || true
+  for log in panel panel-questions openbox dunst; do echo "--- $log log"; tail -n 30 "$work/$log.log" || true; done
 fi
 exit "$status"
