@@ -9,24 +9,28 @@ use crate::output::LineMatcher;
 
 use super::{invalid, MAX_READY_TIMEOUT};
 
-/// The longest entry name: names are titles, shown in lists and typed on command lines.
-const MAX_NAME: usize = 64;
+/// The longest entry name. Names are the titles of the processes an entry starts, so that a
+/// process started by hand with that title counts as the entry's; they are shown in lists and
+/// typed on command lines.
+const MAX_NAME: usize = 128;
 
 pub(super) fn name(file: &Path, line: usize, name: &str) -> Result<()> {
-    let valid = !name.is_empty()
-        && name.len() <= MAX_NAME
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-    if valid {
+    if is_name(name) {
         Ok(())
     } else {
         Err(invalid(
             file,
             line,
-            format!("{name:?} is not a valid name: use up to {MAX_NAME} letters, digits, '_', '-' or '.'"),
+            format!("{name:?} is not a valid name: use 1 to {MAX_NAME} characters, no control characters, no spaces at either end"),
         ))
     }
+}
+
+pub(super) fn is_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.chars().count() <= MAX_NAME
+        && !name.chars().any(char::is_control)
+        && name.trim() == name
 }
 
 pub(super) fn command(file: &Path, line: usize, entry: &str, command: &str) -> Result<()> {

@@ -10,6 +10,7 @@ mod check;
 pub mod file;
 mod order;
 pub mod procfile;
+mod save;
 pub mod up;
 
 use std::collections::BTreeMap;
@@ -75,6 +76,14 @@ impl Stack {
     pub fn selection(&self, names: &[String]) -> Result<Vec<&StackEntry>> {
         order::selection(self, names)
     }
+}
+
+/// The file `load` would read the stack of `folder` from, without reading or checking it.
+pub fn file_of(folder: &Path) -> Option<PathBuf> {
+    [STACK_FILE, procfile::PROCFILE]
+        .iter()
+        .map(|name| folder.join(name))
+        .find(|path| path.symlink_metadata().is_ok_and(|m| m.is_file()))
 }
 
 /// The workspace's stack: `procdeck.toml`, else an imported `Procfile`, else None.
