@@ -26,6 +26,10 @@ const COMMANDS: &[&str] = &[
     "open_port",
     "get_prefs",
     "set_prefs",
+    "stack_show",
+    "stack_up",
+    "stack_down",
+    "stack_save",
 ];
 
 fn main() {

@@ -40,7 +40,11 @@ where
 }
 
 /// Runs `f` on the open workspace `workspace_id`, on the blocking pool.
-async fn on_workspace<T, F>(registry: &Reg<'_>, workspace_id: String, f: F) -> AppResult<T>
+pub(crate) async fn on_workspace<T, F>(
+    registry: &Reg<'_>,
+    workspace_id: String,
+    f: F,
+) -> AppResult<T>
 where
     T: Send + 'static,
     F: FnOnce(&Workspace) -> procdeck_engine::Result<T> + Send + 'static,

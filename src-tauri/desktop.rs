@@ -9,8 +9,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use procdeck_engine::output::plain;
+use procdeck_engine::stack::EntryState;
 use procdeck_engine::{
-    Event, ProcessRecord, ReadMethod, ReadRequest, Status, StopRequest, Workspace,
+    Event, ProcessRecord, ReadMethod, ReadRequest, StartedBy, Status, StopRequest, Workspace,
 };
 use serde_json::Value;
 use tauri::Emitter;
@@ -256,6 +257,11 @@ pub fn on_tray_menu<R: Runtime>(app: &AppHandle<R>, id: &str) {
             std::thread::spawn(move || stop_all(&app));
         }
         other => {
+            if let Some(ws) = tray::parse_stack_item(other) {
+                let (app, ws) = (app.clone(), ws.to_owned());
+                std::thread::spawn(move || start_stack(&app, &ws));
+                return;
+            }
             let Some((ws, pid)) = tray::parse_stop_item(other) else {
                 return;
             };
@@ -272,6 +278,67 @@ pub fn on_tray_menu<R: Runtime>(app: &AppHandle<R>, id: &str) {
                 });
             }
         }
+    }
+}
+
+/// Starts a workspace's stack from the tray; what did not start is said in a notification, as
+/// nothing else shows it while the window is hidden.
+fn start_stack<R: Runtime>(app: &AppHandle<R>, workspace: &str) {
+    let Some(registry) = registry(app) else {
+        return;
+    };
+    let started = registry
+        .get(workspace)
+        .map_err(|e| e.message)
+        .and_then(|ws| {
+            let stack = procdeck_engine::stack::load(ws.folder())
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| "the workspace has no stack any more".to_owned())?;
+            let never = std::sync::atomic::AtomicBool::new(false);
+            let finals = ws
+                .stack_up(&stack, &[], Some(StartedBy::app()), &never, &|_| {})
+                .map_err(|e| e.to_string())?;
+            Ok((ws, finals))
+        });
+    let problem = match started {
+        Err(e) => Some(e),
+        Ok((_, finals)) => {
+            let failed: Vec<String> = finals
+                .iter()
+                .filter_map(|s| match &s.state {
+                    EntryState::Failed { reason } => Some(format!("{}: {reason}", s.name)),
+                    EntryState::Skipped { because } => {
+                        Some(format!("{}: not started, {because}", s.name))
+                    }
+                    _ => None,
+                })
+                .collect();
+            (!failed.is_empty()).then(|| {
+                format!(
+                    "{} of {} did not start. {}",
+                    failed.len(),
+                    finals.len(),
+                    failed.join("; ")
+                )
+            })
+        }
+    };
+    let Some(body) = problem else {
+        return;
+    };
+    tracing::warn!("starting the stack of {workspace}: {body}");
+    let name = Path::new(workspace)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| workspace.to_owned());
+    let shown = app
+        .notification()
+        .builder()
+        .title(format!("The stack of {name} did not fully start"))
+        .body(body)
+        .show();
+    if let Err(e) = shown {
+        tracing::warn!("cannot show a notification: {e}");
     }
 }
 

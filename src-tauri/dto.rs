@@ -17,6 +17,8 @@ pub struct WorkspaceInfo {
     pub missing: bool,
     pub running: u32,
     pub total: u32,
+    /// Whether the folder has a stack file (`procdeck.toml` or a `Procfile`).
+    pub stack: bool,
 }
 
 /// One message of a live output stream.

@@ -8,6 +8,7 @@ pub mod dto;
 pub mod error;
 pub mod prefs;
 pub mod registry;
+pub mod stacks;
 pub mod streams;
 #[cfg(test)]
 mod test_records;
@@ -79,6 +80,10 @@ fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::open_port,
             commands::get_prefs,
             commands::set_prefs,
+            stacks::stack_show,
+            stacks::stack_up,
+            stacks::stack_down,
+            stacks::stack_save,
         ])
 }
 

@@ -460,5 +460,6 @@ fn info_of(path: &Path, ws: Option<&Arc<Workspace>>) -> WorkspaceInfo {
             r.iter().filter(|r| r.status.is_running()).count() as u32
         }),
         total: records.as_ref().map_or(0, |r| r.len() as u32),
+        stack: procdeck_engine::stack::file_of(path).is_some(),
     }
 }

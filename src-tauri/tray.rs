@@ -20,6 +20,7 @@ pub const SHOW: &str = "show";
 pub const STOP_ALL: &str = "stop-all";
 pub const QUIT: &str = "quit";
 const STOP_PREFIX: &str = "stop:";
+const STACK_PREFIX: &str = "stack-up:";
 
 /// What the tray shows, built from the process list alone so it can be tested without a tray.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +39,15 @@ pub fn stop_item_id(workspace_id: &str, process_id: &str) -> String {
 
 pub fn parse_stop_item(id: &str) -> Option<(&str, &str)> {
     id.strip_prefix(STOP_PREFIX)?.rsplit_once('/')
+}
+
+/// The id of a "Start stack — <workspace>" item, and back.
+pub fn stack_item_id(workspace_id: &str) -> String {
+    format!("{STACK_PREFIX}{workspace_id}")
+}
+
+pub fn parse_stack_item(id: &str) -> Option<&str> {
+    id.strip_prefix(STACK_PREFIX)
 }
 
 pub fn model(workspaces: &[(WorkspaceInfo, Vec<ProcessRecord>)]) -> TrayModel {
@@ -68,6 +78,13 @@ pub fn model(workspaces: &[(WorkspaceInfo, Vec<ProcessRecord>)]) -> TrayModel {
     items.append(&mut stops);
     if running > 0 {
         items.push(None);
+    }
+    for (ws, _) in workspaces.iter().filter(|(ws, _)| ws.stack && !ws.missing) {
+        items.push(Some((
+            stack_item_id(&ws.id),
+            format!("Start stack — {}", ws.name),
+            true,
+        )));
     }
     items.push(Some((STOP_ALL.into(), "Stop all".into(), running > 0)));
     items.push(Some((SHOW.into(), "Show Procdeck".into(), true)));
@@ -314,6 +331,7 @@ mod tests {
             missing: false,
             running: 0,
             total: 0,
+            stack: false,
         }
     }
 
@@ -497,6 +515,36 @@ mod tests {
         let moves = edits(&before, &swapped);
         assert_eq!(apply(&before, &swapped, &moves), swapped);
         assert_eq!(moves.len(), 2, "{moves:?}");
+    }
+
+    #[test]
+    fn a_workspace_with_a_stack_can_start_it_from_the_tray() {
+        let mut shop = ws("/code/shop", "shop");
+        shop.stack = true;
+        let m = model(&[
+            (shop, vec![record("p1", "web", Status::Running)]),
+            (ws("/code/api", "api"), vec![]),
+        ]);
+        let labels: Vec<&str> = m
+            .items
+            .iter()
+            .filter_map(|i| i.as_ref().map(|(_, l, _)| l.as_str()))
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                "Procdeck — 1 running",
+                "Stop web — shop",
+                "Start stack — shop",
+                "Stop all",
+                "Show Procdeck",
+                "Quit"
+            ]
+        );
+        let id = stack_item_id("/code/shop");
+        assert!(m.items.iter().flatten().any(|(i, ..)| *i == id));
+        assert_eq!(parse_stack_item(&id), Some("/code/shop"));
+        assert_eq!(parse_stop_item(&id), None);
     }
 
     #[test]

@@ -437,7 +437,11 @@ fn listed_after<'a>(source: &'a str, opening: &str) -> Vec<&'a str> {
     let list = &list[..list.find(']').unwrap_or(0)];
     list.split(',')
         .map(|item| item.trim().trim_matches('"'))
-        .map(|item| item.strip_prefix("commands::").unwrap_or(item))
+        .map(|item| {
+            item.strip_prefix("commands::")
+                .or_else(|| item.strip_prefix("stacks::"))
+                .unwrap_or(item)
+        })
         .filter(|item| !item.is_empty())
         .collect()
 }
@@ -676,8 +680,33 @@ fn every_registered_command_answers_through_the_ipc() {
         json!({ "workspaceId": ws, "id": clash_id, "endOffset": null, "lines": 1 }),
     );
     assert_eq!(chunk["lines"].as_array().map(Vec::len), Some(1));
+    // The stack: none at first, then saved from what runs, shown, started (what runs is left
+    // alone) and stopped.
+    assert_eq!(ok("stack_show", json!({ "workspaceId": ws })), Value::Null);
+    let sleeper = ok(
+        "start_process",
+        json!({ "workspaceId": ws, "command": "exec sleep 600", "title": "sleeper", "env": {} }),
+    );
+    let saved = ok("stack_save", json!({ "workspaceId": ws }));
+    assert_eq!(saved["file"], "procdeck.toml", "{saved}");
+    assert_eq!(saved["entries"][0]["name"], "sleeper", "{saved}");
+    let again_saved = err("stack_save", json!({ "workspaceId": ws }));
+    assert_eq!(again_saved["kind"], "stack", "{again_saved}");
+    let shown = ok("stack_show", json!({ "workspaceId": ws }));
+    assert_eq!(shown["entries"][0]["command"], "exec sleep 600", "{shown}");
+    let up = ok(
+        "stack_up",
+        json!({ "workspaceId": ws, "names": [], "onStatus": "__CHANNEL__:9" }),
+    );
+    assert_eq!(up[0]["state"], "alreadyRunning", "{up}");
+    assert_eq!(up[0]["id"], sleeper["id"], "{up}");
+    let down = ok(
+        "stack_down",
+        json!({ "workspaceId": ws, "names": ["sleeper"], "onStatus": "__CHANNEL__:10" }),
+    );
+    assert_eq!(down[0]["state"], "stopped", "{down}");
     let recent = ok("recent_commands", json!({ "workspaceId": ws }));
-    assert_eq!(recent.as_array().map(Vec::len), Some(2), "{recent}");
+    assert_eq!(recent.as_array().map(Vec::len), Some(3), "{recent}");
     assert_eq!(
         ok(
             "remove_process",

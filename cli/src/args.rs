@@ -69,6 +69,22 @@ pub enum Command {
     },
     /// Stop every running process of the workspace (what closing it in the app does).
     Close,
+    /// Start the workspace's stack (procdeck.toml, else its Procfile): the NAMES given, or every
+    /// entry that starts by default, with what they depend on, each once what it depends on is
+    /// ready. Entries already running are left alone. Fails if any entry fails.
+    Up {
+        /// Entries to start (with their dependencies); default: every autostart entry.
+        names: Vec<String>,
+    },
+    /// Stop the stack: the NAMES given and every entry depending on them, or every entry;
+    /// dependents are stopped before what they depend on.
+    Down {
+        /// Entries to stop (with what depends on them); default: every entry.
+        names: Vec<String>,
+    },
+    /// Show the workspace's stack: each entry's command, dependencies, readiness and whether it
+    /// runs.
+    Stack,
     /// Serve the workspace to a coding agent over the Model Context Protocol (stdio). Without
     /// -w, the workspace is the client's first root, else the current folder.
     Mcp {

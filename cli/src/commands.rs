@@ -88,6 +88,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             print::records(&ws.close()?, json)?;
             ExitCode::SUCCESS
         }
+        Command::Up { names } => crate::stack::up(&ws, &names, json)?,
+        Command::Down { names } => crate::stack::down(&ws, &names, json)?,
+        Command::Stack => crate::stack::show(&ws, json)?,
         Command::Mcp { .. } => unreachable!("served before the workspace is opened"),
     };
     for warning in ws.take_warnings() {

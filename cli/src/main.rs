@@ -4,6 +4,7 @@ mod args;
 mod commands;
 mod mcp;
 mod print;
+mod stack;
 
 use std::process::ExitCode;
 

@@ -13,6 +13,22 @@ use std::path::Path;
 use crate::error::{Error, IoContext, Result};
 
 pub fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_as(path, bytes, Replace::Yes)
+}
+
+/// As [`write`], for a file that must not exist yet: an existing one (or a link in its place)
+/// is left as it is, with an `AlreadyExists` error.
+pub fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_as(path, bytes, Replace::No)
+}
+
+#[derive(PartialEq)]
+enum Replace {
+    Yes,
+    No,
+}
+
+fn write_as(path: &Path, bytes: &[u8], replace: Replace) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path
         .file_name()
@@ -30,8 +46,13 @@ pub fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     // target lets a repeated failure be reported once.
     tmp.as_file_mut().write_all(bytes).ctx("writing", path)?;
     tmp.as_file().sync_all().ctx("syncing", path)?;
-    tmp.persist(path)
-        .map_err(|e| Error::io("replacing", path, e.error))?;
+    if replace == Replace::Yes {
+        tmp.persist(path)
+            .map_err(|e| Error::io("replacing", path, e.error))?;
+    } else {
+        tmp.persist_noclobber(path)
+            .map_err(|e| Error::io("creating", path, e.error))?;
+    }
     if let Ok(d) = File::open(dir) {
         // The rename is durable once the folder is synced; a failure here loses nothing that the
         // rename did not already make visible.

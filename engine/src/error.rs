@@ -69,6 +69,13 @@ pub enum Error {
         cwd: PathBuf,
         env: std::collections::BTreeMap<String, String>,
     },
+    /// A stack file that cannot be used: where (file and line, when known) and what is wrong.
+    #[error("{}{}: {message}", file.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Stack {
+        file: PathBuf,
+        line: Option<usize>,
+        message: String,
+    },
     #[error("the record key {path} is not safe to use: {reason}")]
     UnsafeKey { path: PathBuf, reason: String },
 }
@@ -117,6 +124,7 @@ impl Error {
             Error::NotRegularFile { .. } => "notRegularFile",
             Error::ForeignRecord { .. } => "foreignRecord",
             Error::UnsafeKey { .. } => "unsafeKey",
+            Error::Stack { .. } => "stack",
         }
     }
 }

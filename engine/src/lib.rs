@@ -28,6 +28,7 @@ pub mod shellenv;
 pub mod shim;
 pub mod signal;
 mod spawn;
+pub mod stack;
 pub mod store;
 pub mod suggest;
 mod watch;

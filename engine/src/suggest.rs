@@ -217,25 +217,22 @@ fn package_runner(folder: &Path, declared: Option<&serde_json::Value>) -> &'stat
 // Procfile
 
 fn procfile(folder: &Path) -> Vec<Suggestion> {
-    let Some(text) = read_capped(&folder.join("Procfile")) else {
+    let Some(text) = read_capped(&folder.join(crate::stack::procfile::PROCFILE)) else {
         return Vec::new();
     };
     let mut seen = HashSet::new();
-    text.lines()
-        .filter_map(|line| {
-            let line = line.trim();
-            if line.starts_with('#') {
-                return None;
-            }
-            let (name, command) = line.split_once(':')?;
-            let (name, command) = (name.trim(), command.trim());
-            let valid_name = !name.is_empty()
-                && name
+    crate::stack::procfile::lines(&text)
+        .into_iter()
+        .flatten()
+        .filter(|line| {
+            let valid_name = !line.name.is_empty()
+                && line
+                    .name
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-            (valid_name && !command.is_empty() && seen.insert(name.to_owned()))
-                .then(|| suggestion("Procfile", name, command))
+            valid_name && !line.command.is_empty() && seen.insert(line.name.clone())
         })
+        .map(|line| suggestion("Procfile", &line.name, &line.command))
         .collect()
 }
 

@@ -19,7 +19,7 @@ import { PORT_REFRESH_MS } from './lib/ports';
 import { linesBefore as chunkBefore, dataFrame, textFrame } from './mock/outputBytes';
 import { record } from './test/records';
 
-const WS: WorkspaceInfo = { id: 'ws_1', path: '/home/dev/shop', name: 'shop', missing: false, running: 1, total: 2 };
+const WS: WorkspaceInfo = { id: 'ws_1', path: '/home/dev/shop', name: 'shop', missing: false, running: 1, total: 2, stack: false };
 const enc = new TextEncoder();
 
 let output = '';

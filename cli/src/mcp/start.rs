@@ -52,6 +52,7 @@ pub async fn start(
                 log,
                 log_from: Some(0),
                 port,
+                http: None,
             };
             (Some(when), Some(timeout))
         }
@@ -97,7 +98,9 @@ pub async fn start(
     .await?;
     let status = match reason {
         _ if !record.status.is_running() => convert::ended_status(&record),
-        Some(ReadyReason::LogMatched | ReadyReason::PortListening) => "ready",
+        Some(ReadyReason::LogMatched | ReadyReason::PortListening | ReadyReason::HttpAnswered) => {
+            "ready"
+        }
         Some(ReadyReason::TimedOut | ReadyReason::Cancelled) => "timed_out",
         Some(ReadyReason::Exited) | None => "running",
     };

@@ -53,7 +53,7 @@ pub async fn wait(
             ReadyWhen {
                 log: Some(LineMatcher::visible(log_regex)?),
                 log_from: Some(cursor.unwrap_or(0)),
-                port: None,
+                ..ReadyWhen::default()
             },
             format!("a line matching {log_regex:?}"),
         ),
@@ -84,7 +84,10 @@ pub async fn wait(
     let satisfied = matches!(
         (&input.until, outcome.reason),
         (Until::Named(UntilName::Exit), ReadyReason::Exited)
-            | (_, ReadyReason::LogMatched | ReadyReason::PortListening)
+            | (
+                _,
+                ReadyReason::LogMatched | ReadyReason::PortListening | ReadyReason::HttpAnswered,
+            )
     );
     let record = outcome.record;
     let events = session.events(&ws, &[&id]).await;

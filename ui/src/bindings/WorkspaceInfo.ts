@@ -5,4 +5,8 @@ export type WorkspaceInfo = {
  * The workspace's key: its canonical folder path (also while the folder is gone). Commands,
  * events and the records the app returns name the workspace by it.
  */
-id: string, path: string, name: string, missing: boolean, running: number, total: number, };
+id: string, path: string, name: string, missing: boolean, running: number, total: number, 
+/**
+ * Whether the folder has a stack file (`procdeck.toml` or a `Procfile`).
+ */
+stack: boolean, };

@@ -17,7 +17,7 @@ import { record } from '../test/records';
 import OutputPane from './OutputPane.svelte';
 import ProcessList from './ProcessList.svelte';
 
-const WS: WorkspaceInfo = { id: '/home/dev/shop', path: '/home/dev/shop', name: 'shop', missing: false, running: 2, total: 5 };
+const WS: WorkspaceInfo = { id: '/home/dev/shop', path: '/home/dev/shop', name: 'shop', missing: false, running: 2, total: 5, stack: false };
 const rec = (id: string, title: string, over: Partial<ProcessRecord>) => record({ id: `proc_2026-11-25T16${id}_aaaaaa`, workspaceId: WS.id, title, command: `npm run ${title}`, ...over });
 
 const claude = rec('05', 'storybook', { startedBy: { kind: 'agent', client: 'claude-code' } });

@@ -15,7 +15,7 @@ import { click, installDomStubs } from '../test/dom';
 import { record } from '../test/records';
 import OutputPane from './OutputPane.svelte';
 
-const WS: WorkspaceInfo = { id: '/home/dev/shop', path: '/home/dev/shop', name: 'shop', missing: false, running: 2, total: 3 };
+const WS: WorkspaceInfo = { id: '/home/dev/shop', path: '/home/dev/shop', name: 'shop', missing: false, running: 2, total: 3, stack: false };
 const run = (id: string, start: string, over: Partial<ProcessRecord> = {}) =>
   record({ id: `proc_2026-11-25T${start}_${id}`, workspaceId: WS.id, cwd: WS.path, service: `${WS.path}\u0000web`, title: 'web', command: 'node server.js', startedAt: `2026-11-25T${start.slice(0, 2)}:${start.slice(2)}:00Z`, ...over });
 

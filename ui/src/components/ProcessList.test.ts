@@ -18,7 +18,7 @@ import { record } from '../test/records';
 import OutputPane from './OutputPane.svelte';
 import ProcessList from './ProcessList.svelte';
 
-const WS: WorkspaceInfo = { id: '/home/dev/shop', path: '/home/dev/shop', name: 'shop', missing: false, running: 1, total: 4 };
+const WS: WorkspaceInfo = { id: '/home/dev/shop', path: '/home/dev/shop', name: 'shop', missing: false, running: 1, total: 4, stack: false };
 const run = (id: string, title: string, start: string, over: Partial<ProcessRecord> = {}) =>
   record({ id: `proc_2026-11-25T${start.replace(':', '')}_${id}`, workspaceId: WS.id, cwd: WS.path, service: `${WS.path}\u0000${title}`, title, command: `npm run ${title}`, startedAt: `2026-11-25T${start}:00Z`, ...over });
 const ended = (stoppedAt: string, over: Partial<ProcessRecord>): Partial<ProcessRecord> => ({ status: 'stopped', pid: null, stoppedAt: `2026-11-25T${stoppedAt}Z`, ...over });

@@ -9,6 +9,7 @@
 import { Channel, invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type { AppError } from '../bindings/AppError';
+import type { EntryStatus } from '../bindings/EntryStatus';
 import type { ForeignConsent } from '../bindings/ForeignConsent';
 import type { GrepResult } from '../bindings/GrepResult';
 import type { LineChunk } from '../bindings/LineChunk';
@@ -21,6 +22,7 @@ import type { ProcessRecord } from '../bindings/ProcessRecord';
 import type { ReadRequest } from '../bindings/ReadRequest';
 import type { ReadResult } from '../bindings/ReadResult';
 import type { RevealProcess } from '../bindings/RevealProcess';
+import type { StackView } from '../bindings/StackView';
 import type { Suggestion } from '../bindings/Suggestion';
 import type { WorkspaceInfo } from '../bindings/WorkspaceInfo';
 
@@ -217,4 +219,27 @@ export async function onSelectWorkspace(handler: (workspaceId: string) => void):
 export async function onWorkspacesChanged(handler: (list: WorkspaceInfo[]) => void): Promise<UnlistenFn> {
   await backendReady();
   return listen<WorkspaceInfo[]>(WORKSPACES_EVENT, (e) => handler(e.payload));
+}
+
+/** The workspace's stack (procdeck.toml, else its Procfile), or null when it has none. */
+export function stackShow(workspaceId: string): Promise<StackView | null> {
+  return call('stack_show', { workspaceId });
+}
+
+/**
+ * Starts the stack's `names` (every autostart entry when empty) with what they depend on; each
+ * change of an entry's state goes to `onStatus`. Resolves with every entry's final state.
+ */
+export function stackUp(workspaceId: string, names: string[], onStatus: (s: EntryStatus) => void): Promise<EntryStatus[]> {
+  return call('stack_up', { workspaceId, names, onStatus: new Channel<EntryStatus>(onStatus) });
+}
+
+/** Stops `names` and what depends on them (every entry when empty), dependents first. */
+export function stackDown(workspaceId: string, names: string[], onStatus: (s: EntryStatus) => void): Promise<EntryStatus[]> {
+  return call('stack_down', { workspaceId, names, onStatus: new Channel<EntryStatus>(onStatus) });
+}
+
+/** Writes what runs now as the workspace's procdeck.toml; never over an existing file. */
+export function stackSave(workspaceId: string): Promise<StackView> {
+  return call('stack_save', { workspaceId });
 }

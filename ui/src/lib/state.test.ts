@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { WorkspaceInfo } from '../bindings/WorkspaceInfo';
 import { AppState } from './state.svelte';
 
-const ws = (path: string): WorkspaceInfo => ({ id: path, path, name: path.slice(1), missing: false, running: 0, total: 0 });
+const ws = (path: string): WorkspaceInfo => ({ id: path, path, name: path.slice(1), missing: false, running: 0, total: 0, stack: false });
 const SHOP = ws('/shop');
 const API = ws('/api');
 

@@ -237,7 +237,7 @@ function addProc(ws: Ws, command: string, title: string | null, minutesAgo: numb
 function addWs(path: string, missing = false): Ws {
   const name = path.split('/').filter(Boolean).pop() ?? path;
   const id = missing ? `missing:${path}` : `ws_${hex6()}`;
-  const ws: Ws = { info: { id, path, name, missing, running: 0, total: 0 }, procs: new Map(), recent: [], suggestions: [] };
+  const ws: Ws = { info: { id, path, name, missing, running: 0, total: 0, stack: false }, procs: new Map(), recent: [], suggestions: [] };
   workspaces.set(id, ws);
   return ws;
 }
@@ -570,6 +570,14 @@ async function handle(cmd: string, a: Record<string, unknown>): Promise<unknown>
     case 'set_prefs':
       prefs = { ...(a.value as Prefs) };
       return { ...prefs };
+    case 'stack_show':
+      ws(a.workspaceId);
+      return null;
+    case 'stack_up':
+    case 'stack_down':
+    case 'stack_save':
+      ws(a.workspaceId);
+      return fail('stack', 'the mock backend has no stack files');
     default:
       fail('workspace', `mock backend: unknown command ${cmd}`);
   }

@@ -1,9 +1,12 @@
 //! Readiness: waiting until a process is usable, and saying why the wait ended. A process is
-//! ready when a line of its output matches a pattern, or when its tree listens on a TCP port;
+//! ready when a line of its output matches a pattern, when its tree listens on a TCP port, or
+//! when a URL of its server answers ([`http`]);
 //! the wait also ends when the process exits, when the time is up, or when the caller cancels.
 //! Output is read with [`Workspace::follow`] and matched with the one line matcher
 //! ([`LineMatcher`], through [`LineFilter`]), ports come from [`crate::ports`], so readiness means
 //! the same thing for every front that asks.
+
+pub mod http;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -18,6 +21,9 @@ use crate::workspace::Workspace;
 /// How often the process's ports, the deadline and the cancel flag are checked while no output
 /// arrives. Sockets announce nothing, so a port can only be polled.
 const POLL: Duration = Duration::from_millis(100);
+/// How often, at most, the HTTP probe asks; each ask waits at most this long for an answer.
+const HTTP_EVERY: Duration = Duration::from_millis(500);
+const HTTP_ANSWER: Duration = Duration::from_secs(2);
 
 /// Which listening port makes a process ready.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +44,9 @@ pub struct ReadyWhen {
     /// current end of the output when None, so that only new lines count.
     pub log_from: Option<u64>,
     pub port: Option<PortWanted>,
+    /// An `http://` URL answering with a status below 500 ([`http::check_url`] says which can
+    /// be probed).
+    pub http: Option<String>,
 }
 
 /// Why a wait ended.
@@ -45,6 +54,7 @@ pub struct ReadyWhen {
 pub enum ReadyReason {
     LogMatched,
     PortListening,
+    HttpAnswered,
     Exited,
     TimedOut,
     Cancelled,
@@ -55,6 +65,7 @@ impl ReadyReason {
         match self {
             ReadyReason::LogMatched => "log_regex",
             ReadyReason::PortListening => "port",
+            ReadyReason::HttpAnswered => "http",
             ReadyReason::Exited => "exit",
             ReadyReason::TimedOut => "timeout",
             ReadyReason::Cancelled => "cancelled",
@@ -75,6 +86,8 @@ pub struct ReadyOutcome {
     pub matched: Option<MatchedLine>,
     /// The port found listening, for [`ReadyReason::PortListening`].
     pub port: Option<u16>,
+    /// The status the URL answered with, for [`ReadyReason::HttpAnswered`].
+    pub http_status: Option<u16>,
     /// The record as the wait ended.
     pub record: ProcessRecord,
 }
@@ -131,10 +144,23 @@ impl Workspace {
                 reason,
                 matched,
                 port,
+                http_status: None,
                 record: self.get(id)?,
             })
         };
+        let mut next_http = Instant::now();
         loop {
+            if let Some(url) = when.http.as_deref().filter(|_| Instant::now() >= next_http) {
+                let answer = deadline
+                    .saturating_duration_since(Instant::now())
+                    .min(HTTP_ANSWER);
+                if let Ok(status @ 0..500) = http::status(url, answer) {
+                    let mut ready = outcome(ReadyReason::HttpAnswered, None, None)?;
+                    ready.http_status = Some(status);
+                    return Ok(ready);
+                }
+                next_http = Instant::now() + HTTP_EVERY;
+            }
             if let Some(wanted) = when.port {
                 let ports = self.listening_ports(id)?;
                 let hit = ports.iter().find(|p| match wanted {

@@ -1,0 +1,147 @@
+//! Stacks: the set of processes a project runs, declared in a file committed with it, started
+//! together in dependency order (each once what it depends on is ready) and stopped in reverse.
+//!
+//! The stack is read from `procdeck.toml` at the workspace's root ([`file`]); without one, a
+//! `Procfile` is imported ([`procfile`]). Every check that can be made before anything runs is
+//! made when the file is read ([`order`]), and reported with the file, the line and what is
+//! wrong. Starting and stopping are in [`up`].
+
+mod check;
+pub mod file;
+mod order;
+pub mod procfile;
+mod save;
+pub mod up;
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::error::{Error, IoContext, Result};
+
+pub use up::{EntryState, EntryStatus};
+
+/// The stack file Procdeck reads and writes, at the workspace's root.
+pub const STACK_FILE: &str = "procdeck.toml";
+
+/// How long an entry may take to become ready unless its file says otherwise.
+pub const DEFAULT_READY_TIMEOUT: Duration = Duration::from_secs(30);
+/// The longest readiness timeout a stack may ask for.
+pub const MAX_READY_TIMEOUT: Duration = Duration::from_secs(3600);
+
+/// A workspace's stack: its entries in the file's order, and the file they came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stack {
+    pub file: PathBuf,
+    pub entries: Vec<StackEntry>,
+}
+
+/// One process of a stack. Its name is the title of the processes it starts, so a stack entry,
+/// a process started by hand with that title and their runs are one service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StackEntry {
+    pub name: String,
+    pub command: String,
+    /// A folder inside the workspace, relative to it.
+    pub cwd: Option<PathBuf>,
+    pub env: BTreeMap<String, String>,
+    /// Names of entries that must be ready before this one starts.
+    pub depends_on: Vec<String>,
+    pub ready: Option<ReadyProbe>,
+    /// Started by a plain "start the stack"; entries with `autostart = false` start when named
+    /// or when an entry being started depends on them.
+    pub autostart: bool,
+    /// The line of the file the entry starts on.
+    pub line: usize,
+}
+
+/// What makes an entry ready; the first to hold wins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadyProbe {
+    pub log_regex: Option<String>,
+    pub port: Option<u16>,
+    /// An `http://` URL that answers with a status below 500.
+    pub http: Option<String>,
+    pub timeout: Duration,
+}
+
+impl Stack {
+    pub fn entry(&self, name: &str) -> Option<&StackEntry> {
+        self.entries.iter().find(|e| e.name == name)
+    }
+
+    /// The entries to start for `names` (every autostart entry when empty) with everything they
+    /// depend on, in an order where each comes after its dependencies.
+    pub fn selection(&self, names: &[String]) -> Result<Vec<&StackEntry>> {
+        order::selection(self, names)
+    }
+}
+
+/// The file `load` would read the stack of `folder` from, without reading or checking it.
+pub fn file_of(folder: &Path) -> Option<PathBuf> {
+    [STACK_FILE, procfile::PROCFILE]
+        .iter()
+        .map(|name| folder.join(name))
+        .find(|path| path.symlink_metadata().is_ok_and(|m| m.is_file()))
+}
+
+/// The workspace's stack: `procdeck.toml`, else an imported `Procfile`, else None.
+pub fn load(folder: &Path) -> Result<Option<Stack>> {
+    let toml = folder.join(STACK_FILE);
+    if let Some(text) = read(&toml)? {
+        return file::parse(&toml, &text).map(Some);
+    }
+    let procfile = folder.join(procfile::PROCFILE);
+    if let Some(text) = read(&procfile)? {
+        return procfile::parse(&procfile, &text).map(Some);
+    }
+    Ok(None)
+}
+
+/// The longest stack file read; a larger one is reported, not read.
+const MAX_FILE: u64 = 1024 * 1024;
+
+/// A stack file's text: None when absent. A link, a folder, a FIFO or a huge file is refused, as
+/// any file a cloned repository ships may be any of these.
+fn read(path: &Path) -> Result<Option<String>> {
+    let Some(file) = crate::nofollow::open_regular(path)? else {
+        return Ok(None);
+    };
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE + 1)
+        .read_to_end(&mut bytes)
+        .ctx("reading", path)?;
+    if bytes.len() as u64 > MAX_FILE {
+        return Err(Error::Stack {
+            file: path.to_owned(),
+            line: None,
+            message: format!("the file is larger than {} KiB", MAX_FILE / 1024),
+        });
+    }
+    String::from_utf8(bytes)
+        .map(Some)
+        .map_err(|_| Error::Stack {
+            file: path.to_owned(),
+            line: None,
+            message: "the file is not UTF-8 text".into(),
+        })
+}
+
+/// The 1-based line holding byte `offset` of `text`.
+pub(crate) fn line_of(text: &str, offset: usize) -> usize {
+    let end = offset.min(text.len());
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+pub(crate) fn invalid(file: &Path, line: usize, message: impl Into<String>) -> Error {
+    Error::Stack {
+        file: file.to_owned(),
+        line: Some(line),
+        message: message.into(),
+    }
+}
