@@ -29,7 +29,7 @@ const MAX_CHUNK_BYTES: usize = 8 * 1024 * 1024;
 pub type Reg<'a> = State<'a, Arc<Registry>>;
 
 /// Runs blocking engine work on the blocking pool, never on the main or async threads.
-async fn blocking<T, F>(f: F) -> AppResult<T>
+pub(crate) async fn blocking<T, F>(f: F) -> AppResult<T>
 where
     T: Send + 'static,
     F: FnOnce() -> AppResult<T> + Send + 'static,

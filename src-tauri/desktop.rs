@@ -282,11 +282,17 @@ pub fn on_tray_menu<R: Runtime>(app: &AppHandle<R>, id: &str) {
 }
 
 /// Starts a workspace's stack from the tray; what did not start is said in a notification, as
-/// nothing else shows it while the window is hidden.
+/// nothing else shows it while the window is hidden. A stack not confirmed yet (a cloned
+/// repository's, or a changed file) is not started: the window opens on it, where its commands
+/// are shown and confirmed.
 fn start_stack<R: Runtime>(app: &AppHandle<R>, workspace: &str) {
     let Some(registry) = registry(app) else {
         return;
     };
+    let name = Path::new(workspace)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| workspace.to_owned());
     let started = registry
         .get(workspace)
         .map_err(|e| e.message)
@@ -294,15 +300,27 @@ fn start_stack<R: Runtime>(app: &AppHandle<R>, workspace: &str) {
             let stack = procdeck_engine::stack::load(ws.folder())
                 .map_err(|e| e.to_string())?
                 .ok_or_else(|| "the workspace has no stack any more".to_owned())?;
+            if !ws.stack_confirmed(&stack) {
+                return Ok(None);
+            }
             let never = std::sync::atomic::AtomicBool::new(false);
-            let finals = ws
-                .stack_up(&stack, &[], Some(StartedBy::app()), &never, &|_| {})
-                .map_err(|e| e.to_string())?;
-            Ok((ws, finals))
+            ws.stack_up(&stack, &[], Some(StartedBy::app()), &never, &|_| {})
+                .map(Some)
+                .map_err(|e| e.to_string())
         });
-    let problem = match started {
-        Err(e) => Some(e),
-        Ok((_, finals)) => {
+    let (title, body) = match started {
+        Err(e) => (format!("The stack of {name} did not start"), e),
+        Ok(None) => {
+            show_window(app);
+            if let Err(e) = app.emit(SELECT_WORKSPACE_EVENT, workspace) {
+                tracing::warn!("cannot show the workspace: {e}");
+            }
+            (
+                format!("Look at the stack of {name} first"),
+                "Its commands have not been confirmed here yet: the window shows them; Start stack asks before it runs them.".to_owned(),
+            )
+        }
+        Ok(Some(finals)) => {
             let failed: Vec<String> = finals
                 .iter()
                 .filter_map(|s| match &s.state {
@@ -313,31 +331,22 @@ fn start_stack<R: Runtime>(app: &AppHandle<R>, workspace: &str) {
                     _ => None,
                 })
                 .collect();
-            (!failed.is_empty()).then(|| {
+            if failed.is_empty() {
+                return;
+            }
+            (
+                format!("The stack of {name} did not fully start"),
                 format!(
                     "{} of {} did not start. {}",
                     failed.len(),
                     finals.len(),
                     failed.join("; ")
-                )
-            })
+                ),
+            )
         }
     };
-    let Some(body) = problem else {
-        return;
-    };
     tracing::warn!("starting the stack of {workspace}: {body}");
-    let name = Path::new(workspace)
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| workspace.to_owned());
-    let shown = app
-        .notification()
-        .builder()
-        .title(format!("The stack of {name} did not fully start"))
-        .body(body)
-        .show();
-    if let Err(e) = shown {
+    if let Err(e) = app.notification().builder().title(title).body(body).show() {
         tracing::warn!("cannot show a notification: {e}");
     }
 }

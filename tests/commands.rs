@@ -694,9 +694,29 @@ fn every_registered_command_answers_through_the_ipc() {
     assert_eq!(again_saved["kind"], "stack", "{again_saved}");
     let shown = ok("stack_show", json!({ "workspaceId": ws }));
     assert_eq!(shown["entries"][0]["command"], "exec sleep 600", "{shown}");
+    assert_eq!(
+        shown["confirmed"], true,
+        "a stack saved here runs nothing unseen"
+    );
+    // A stack file changed behind the window's back runs only once confirmed as it now reads.
+    let file = dir.0.path().join("procdeck.toml");
+    let text = std::fs::read_to_string(&file).expect("saved stack");
+    std::fs::write(&file, format!("{text}\n# changed\n")).expect("change the stack");
+    let changed = ok("stack_show", json!({ "workspaceId": ws }));
+    assert_eq!(changed["confirmed"], false, "{changed}");
+    let refused = err(
+        "stack_up",
+        json!({ "workspaceId": ws, "names": [], "confirm": shown["digest"], "onStatus": "__CHANNEL__:11" }),
+    );
+    assert_eq!(refused["kind"], "unconfirmedStack", "{refused}");
     let up = ok(
         "stack_up",
-        json!({ "workspaceId": ws, "names": [], "onStatus": "__CHANNEL__:9" }),
+        json!({ "workspaceId": ws, "names": [], "confirm": changed["digest"], "onStatus": "__CHANNEL__:9" }),
+    );
+    assert_eq!(
+        ok("stack_show", json!({ "workspaceId": ws }))["confirmed"],
+        true,
+        "confirmed once, remembered"
     );
     assert_eq!(up[0]["state"], "alreadyRunning", "{up}");
     assert_eq!(up[0]["id"], sleeper["id"], "{up}");

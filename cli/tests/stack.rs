@@ -485,3 +485,43 @@ fn up_without_a_stack_says_how_to_make_one() {
     assert!(err.contains("no entry named \"b\" (it has a)"), "{err}");
     assert!(ws.list().is_empty());
 }
+
+#[test]
+fn a_confirmation_holds_for_this_content_in_this_folder_under_this_users_key_only() {
+    let ws = TestWs::new();
+    write_stack(&ws, "[processes.a]\ncommand = \"exec sleep 300\"\n");
+    let (workspace, _) = Workspace::open(ws.path(), settings()).expect("open");
+    let stack = stack::load(ws.path()).expect("load").expect("a stack");
+    assert!(
+        !workspace.stack_confirmed(&stack),
+        "a new stack file is not confirmed"
+    );
+    workspace.confirm_stack(&stack).expect("confirm");
+    assert!(workspace.stack_confirmed(&stack));
+    let tag = std::fs::read(ws.store().join("stack-confirmed")).expect("the tag");
+
+    // The same tag does not confirm another content.
+    write_stack(&ws, "[processes.a]\ncommand = \"exec sleep 301\"\n");
+    let changed = stack::load(ws.path()).expect("load").expect("a stack");
+    assert_ne!(changed.digest, stack.digest);
+    assert!(!workspace.stack_confirmed(&changed));
+
+    // Nor the same content in another folder (a copy of the project with its store).
+    let other = TestWs::new();
+    write_stack(&other, "[processes.a]\ncommand = \"exec sleep 300\"\n");
+    let (copy, _) = Workspace::open(other.path(), settings()).expect("open");
+    std::fs::write(other.store().join("stack-confirmed"), &tag).expect("ship the tag");
+    let copied = stack::load(other.path()).expect("load").expect("a stack");
+    assert_eq!(copied.digest, stack.digest);
+    assert!(!copy.stack_confirmed(&copied));
+
+    // Nor under another user's key.
+    let stranger = procdeck_engine::Settings {
+        key_file: Some(other.path().join("another-key")),
+        ..settings()
+    };
+    write_stack(&ws, "[processes.a]\ncommand = \"exec sleep 300\"\n");
+    let (theirs, _) = Workspace::open(ws.path(), stranger).expect("open");
+    assert!(!theirs.stack_confirmed(&stack));
+    assert!(workspace.stack_confirmed(&stack), "still mine");
+}

@@ -25,6 +25,8 @@ const KEY_FILE: &str = "record-key";
 /// Part of every signed message, so that a tag made for another purpose, or for an older
 /// encoding, never verifies a spec.
 const DOMAIN: &[u8] = b"procdeck spec.json tag v1";
+/// The same for a stack file's confirmation.
+const STACK_DOMAIN: &[u8] = b"procdeck stack confirmation v1";
 
 /// Where this user's key lives: `$XDG_DATA_HOME/procdeck/record-key`, else
 /// `~/.local/share/procdeck/record-key` (relative values are ignored, as the XDG spec says).
@@ -94,6 +96,24 @@ impl Trust {
         }
     }
 
+    /// The tag saying this user confirmed running the stack file whose content has `digest`, in
+    /// the workspace `folder`; None without a usable key (the stack is then asked about again).
+    pub fn sign_stack(&self, digest: &str, folder: &Path) -> Option<String> {
+        self.with_key(true, |key| {
+            hex::encode(key.stack_mac(digest, folder).finalize().into_bytes())
+        })
+    }
+
+    /// Whether `tag` says this user confirmed the stack file with `digest` in `folder`.
+    pub fn stack_confirmed(&self, tag: &str, digest: &str, folder: &Path) -> bool {
+        let Ok(tag) = hex::decode(tag.trim()) else {
+            return false;
+        };
+        self.with_key(false, |key| {
+            key.stack_mac(digest, folder).verify_slice(&tag).is_ok()
+        }) == Some(true)
+    }
+
     /// Brings what `record` says it runs from the `spec.json` in its folder `dir` (the file a
     /// restart runs, so that a record never shows one thing and runs another) and marks whether
     /// it is this user's own. A missing or unreadable spec leaves a foreign record.
@@ -143,6 +163,20 @@ impl Trust {
 }
 
 impl Key {
+    fn stack_mac(&self, digest: &str, folder: &Path) -> HmacSha256 {
+        let mut mac =
+            <HmacSha256 as Mac>::new_from_slice(&self.0).expect("HMAC takes a key of any length");
+        for bytes in [
+            STACK_DOMAIN,
+            folder.as_os_str().as_bytes(),
+            digest.as_bytes(),
+        ] {
+            mac.update(&(bytes.len() as u64).to_le_bytes());
+            mac.update(bytes);
+        }
+        mac
+    }
+
     /// The MAC over an unambiguous encoding of the spec: every field length-prefixed, in a
     /// fixed order, so that no two different specs feed it the same bytes.
     fn mac(&self, spec: &Spec, folder: &Path) -> HmacSha256 {

@@ -91,11 +91,32 @@ test('the stack is shown above the list, every entry not started yet', async () 
   await shot('stack-01-shown');
 });
 
+test('the first Start stack shows every command of the file and asks', async () => {
+  await (await s.find('[data-testid="stack-up"]')).click();
+  await s.waitForElement('[data-testid="confirm-runs"]');
+  const runs = await s.execute(`
+    return [...document.querySelectorAll('[data-testid="confirm-runs"] [data-testid="confirm-run"]')].map(r => ({
+      name: r.dataset.name, command: r.querySelector('[data-testid="confirm-command"]').textContent,
+    }));
+  `);
+  assert.deepEqual(
+    runs.map((r) => r.name),
+    ['web', 'api', 'db'],
+  );
+  assert.ok(runs[1].command.includes(`http.server ${apiPort}`), JSON.stringify(runs));
+  await shot('stack-02-confirm');
+  // Cancelled: nothing runs.
+  await (await s.find('[data-testid="confirm-cancel"]')).click();
+  await s.waitFor('the dialog closed', async () => (await s.findAll('[data-testid="confirm-runs"]')).length === 0);
+  assert.equal(cli('list').length, 0, 'nothing was started');
+});
+
 test('Start stack starts each entry once what it depends on is ready, and shows each state', async () => {
   await (await s.find('[data-testid="stack-up"]')).click();
+  await (await s.waitForElement('[data-testid="confirm-ok"]')).click();
   // web waits for api, which waits for db's line: the waiting is visible while db sleeps.
   await s.waitFor('web waiting for api', async () => (await entries()).some((e) => e.name === 'web' && e.text.includes('waiting for api')), LONG);
-  await shot('stack-02-starting');
+  await shot('stack-03-starting');
   await s.waitFor(
     'every entry up',
     async () => {
@@ -118,7 +139,7 @@ test('Start stack starts each entry once what it depends on is ready, and shows 
     for (const r of await s.findAll('[data-testid="process-row"]')) if ((await r.attribute('data-status')) === 'running') n += 1;
     return n === 3;
   });
-  await shot('stack-03-up');
+  await shot('stack-04-up');
 });
 
 test('Stop stack stops every entry, dependents first, and frees the port', async () => {
@@ -129,7 +150,13 @@ test('Stop stack stops every entry, dependents first, and frees the port', async
   const stoppedAt = Object.fromEntries(records.map((r) => [r.title, Date.parse(r.stoppedAt)]));
   assert.ok(stoppedAt.web <= stoppedAt.api && stoppedAt.api <= stoppedAt.db, JSON.stringify(stoppedAt));
   await h.until('the port free', async () => !(await accepts(apiPort)), LONG);
-  await shot('stack-04-down');
+  await shot('stack-05-down');
+  // Confirmed once: a second start does not ask again.
+  await (await s.find('[data-testid="stack-up"]')).click();
+  await s.waitFor('every entry up again', async () => (await entries()).every((e) => ['ready', 'running'].includes(e.state)), LONG);
+  assert.equal((await s.findAll('[data-testid="confirm-runs"]')).length, 0);
+  await (await s.find('[data-testid="stack-down"]')).click();
+  await s.waitFor('every entry stopped again', async () => (await entries()).every((e) => e.state === 'stopped'), LONG);
 });
 
 test('a mistake in the file is shown with its line', async () => {
@@ -138,7 +165,7 @@ test('a mistake in the file is shown with its line', async () => {
   const error = await s.waitForElement('[data-testid="stack-error"]');
   assert.match(await error.text(), /procdeck\.toml:1: web depends on "db", which is not in the stack/);
   assert.equal((await s.findAll('[data-testid="stack-up"]')).length, 0, 'nothing to start');
-  await shot('stack-05-error');
+  await shot('stack-06-error');
 });
 
 test('what runs is saved as a new stack', async () => {
@@ -151,5 +178,5 @@ test('what runs is saved as a new stack', async () => {
   await s.waitFor('the saved stack shown', async () => (await entries()).map((e) => e.name).join() === 'solo', LONG);
   const text = fs.readFileSync(stackFile, 'utf8');
   assert.match(text, /\[processes\.solo\]\ncommand = "sleep \d+"\n/);
-  await shot('stack-06-saved');
+  await shot('stack-07-saved');
 });

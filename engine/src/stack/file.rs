@@ -129,6 +129,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Stack> {
     let stack = Stack {
         file: file.to_owned(),
         entries,
+        digest: super::digest(text),
     };
     order::check(&stack)?;
     Ok(stack)

@@ -11,6 +11,7 @@ pub mod file;
 mod order;
 pub mod procfile;
 mod save;
+mod trust;
 pub mod up;
 
 use std::collections::BTreeMap;
@@ -35,6 +36,8 @@ pub const MAX_READY_TIMEOUT: Duration = Duration::from_secs(3600);
 pub struct Stack {
     pub file: PathBuf,
     pub entries: Vec<StackEntry>,
+    /// SHA-256 of the file's bytes, in hex: what a confirmation to run it is for.
+    pub digest: String,
 }
 
 /// One process of a stack. Its name is the title of the processes it starts, so a stack entry,
@@ -97,6 +100,12 @@ pub fn load(folder: &Path) -> Result<Option<Stack>> {
         return procfile::parse(&procfile, &text).map(Some);
     }
     Ok(None)
+}
+
+/// The hex SHA-256 of a stack file's text.
+pub(crate) fn digest(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(text.as_bytes()))
 }
 
 /// The longest stack file read; a larger one is reported, not read.

@@ -56,7 +56,10 @@ impl Workspace {
             }
             other => other,
         })?;
-        file::parse(&path, &text)
+        let stack = file::parse(&path, &text)?;
+        // The user made it from what they started: it runs nothing they have not seen.
+        self.confirm_stack(&stack)?;
+        Ok(stack)
     }
 }
 

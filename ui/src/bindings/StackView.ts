@@ -8,4 +8,13 @@ export type StackView = {
 /**
  * The file's name in the workspace folder: `procdeck.toml` or `Procfile`.
  */
-file: string, entries: Array<StackEntryView>, };
+file: string, entries: Array<StackEntryView>, 
+/**
+ * The file's content, as confirmed: `stack_up` takes it back to say what was confirmed.
+ */
+digest: string, 
+/**
+ * Whether this user confirmed running the file as it now reads; until then the window shows
+ * every command and environment and asks before the first start.
+ */
+confirmed: boolean, };

@@ -228,10 +228,11 @@ export function stackShow(workspaceId: string): Promise<StackView | null> {
 
 /**
  * Starts the stack's `names` (every autostart entry when empty) with what they depend on; each
- * change of an entry's state goes to `onStatus`. Resolves with every entry's final state.
+ * change of an entry's state goes to `onStatus`. Resolves with every entry's final state. A stack
+ * not confirmed yet runs only with `confirm`: the digest of the file as shown to the user.
  */
-export function stackUp(workspaceId: string, names: string[], onStatus: (s: EntryStatus) => void): Promise<EntryStatus[]> {
-  return call('stack_up', { workspaceId, names, onStatus: new Channel<EntryStatus>(onStatus) });
+export function stackUp(workspaceId: string, names: string[], confirm: string | null, onStatus: (s: EntryStatus) => void): Promise<EntryStatus[]> {
+  return call('stack_up', { workspaceId, names, confirm, onStatus: new Channel<EntryStatus>(onStatus) });
 }
 
 /** Stops `names` and what depends on them (every entry when empty), dependents first. */

@@ -29,6 +29,8 @@ export type Confirm = {
   checkbox?: string;
   /** What would run, shown in full (a record the user did not start). */
   run?: { command: string; cwd: string; env: Record<string, string> };
+  /** Several named things that would run, each shown in full (a stack's entries). */
+  runs?: { name: string; command: string; cwd: string; env: Record<string, string> }[];
   resolve: (answer: { ok: boolean; checked: boolean }) => void;
 };
 
