@@ -525,3 +525,95 @@ fn a_confirmation_holds_for_this_content_in_this_folder_under_this_users_key_onl
     assert!(!theirs.stack_confirmed(&stack));
     assert!(workspace.stack_confirmed(&stack), "still mine");
 }
+
+#[test]
+fn a_process_compose_file_is_imported_with_its_dependencies_and_http_probes() {
+    let ws = TestWs::new();
+    let port = free_port();
+    std::fs::write(
+        ws.path().join("process-compose.yaml"),
+        format!(
+            r#"version: "0.5"
+processes:
+  api:
+    command: "exec python3 -m http.server {port} --bind 127.0.0.1"
+    environment:
+      - "MODE=dev"
+    readiness_probe:
+      http_get:
+        host: 127.0.0.1
+        port: {port}
+        path: /
+      period_seconds: 2
+      failure_threshold: 5
+    availability:
+      restart: always
+  web:
+    command: "exec sleep 300"
+    depends_on:
+      api:
+        condition: process_healthy
+  tools:
+    command: "exec sleep 301"
+    disabled: true
+"#
+        ),
+    )
+    .expect("write process-compose.yaml");
+    let stack = stack::load(ws.path()).expect("load").expect("a stack");
+    assert!(stack.file.ends_with("process-compose.yaml"));
+    let names: Vec<(&str, usize)> = stack
+        .entries
+        .iter()
+        .map(|e| (e.name.as_str(), e.line))
+        .collect();
+    assert_eq!(names, [("api", 3), ("web", 16), ("tools", 21)]);
+    let api = &stack.entries[0];
+    assert_eq!(api.env.get("MODE").map(String::as_str), Some("dev"));
+    let probe = api.ready.as_ref().expect("a probe");
+    assert_eq!(
+        probe.http.as_deref(),
+        Some(format!("http://127.0.0.1:{port}/").as_str())
+    );
+    assert_eq!(probe.timeout.as_secs(), 10);
+    assert_eq!(stack.entries[1].depends_on, ["api"]);
+    assert!(!stack.entries[2].autostart);
+
+    let out = ws.ok(["up"]);
+    assert!(out.contains("api    ready: answered HTTP 200"), "{out}");
+    assert!(out.contains("web    running"), "{out}");
+    assert!(!out.contains("tools"), "{out}");
+    ws.ok(["down"]);
+    wait_until("the port is free", PATIENCE, || !listening(port));
+
+    let cases: &[(&str, usize, &str)] = &[
+        (
+            "processes:\n  web:\n    command: x\n    depends_on:\n      db:\n        condition: process_started\n",
+            2,
+            "web depends on \"db\", which is not in the stack",
+        ),
+        (
+            "processes:\n  web:\n    command: x\n    readiness_probe:\n      exec:\n        command: true\n",
+            2,
+            "web's readiness_probe.exec cannot be imported",
+        ),
+        ("processes:\n  web:\n    command: x\n    working_dir: ../up\n", 2, "outside the workspace folder"),
+        ("processes:\n  web:\n    command: x\n    environment:\n      - NOVALUE\n", 2, "is not KEY=VALUE"),
+        ("processes:\n  web:\n    comand: x\n", 2, "web: missing field `command`"),
+        ("processes:\n  web: [\n", 3, ""),
+    ];
+    for (text, line, message) in cases {
+        std::fs::write(ws.path().join("process-compose.yaml"), text).expect("write");
+        match stack::load(ws.path()) {
+            Err(Error::Stack {
+                line: got,
+                message: m,
+                ..
+            }) => {
+                assert_eq!(got, Some(*line), "{text:?}: {m}");
+                assert!(m.contains(message), "{text:?}: {m:?} lacks {message:?}");
+            }
+            other => panic!("expected a stack error for {text:?}, got {other:?}"),
+        }
+    }
+}

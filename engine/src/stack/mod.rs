@@ -2,11 +2,12 @@
 //! together in dependency order (each once what it depends on is ready) and stopped in reverse.
 //!
 //! The stack is read from `procdeck.toml` at the workspace's root ([`file`]); without one, a
-//! `Procfile` is imported ([`procfile`]). Every check that can be made before anything runs is
+//! `process-compose.yaml` ([`compose`]) or a `Procfile` ([`procfile`]) is imported. Every check that can be made before anything runs is
 //! made when the file is read ([`order`]), and reported with the file, the line and what is
 //! wrong. Starting and stopping are in [`up`].
 
 mod check;
+pub mod compose;
 pub mod file;
 mod order;
 pub mod procfile;
@@ -83,17 +84,25 @@ impl Stack {
 
 /// The file `load` would read the stack of `folder` from, without reading or checking it.
 pub fn file_of(folder: &Path) -> Option<PathBuf> {
-    [STACK_FILE, procfile::PROCFILE]
-        .iter()
+    std::iter::once(&STACK_FILE)
+        .chain(compose::COMPOSE_FILES)
+        .chain([&procfile::PROCFILE])
         .map(|name| folder.join(name))
         .find(|path| path.symlink_metadata().is_ok_and(|m| m.is_file()))
 }
 
-/// The workspace's stack: `procdeck.toml`, else an imported `Procfile`, else None.
+/// The workspace's stack: `procdeck.toml`, else an imported `process-compose.yaml`, else an
+/// imported `Procfile`, else None.
 pub fn load(folder: &Path) -> Result<Option<Stack>> {
     let toml = folder.join(STACK_FILE);
     if let Some(text) = read(&toml)? {
         return file::parse(&toml, &text).map(Some);
+    }
+    for name in compose::COMPOSE_FILES {
+        let path = folder.join(name);
+        if let Some(text) = read(&path)? {
+            return compose::parse(&path, &text).map(Some);
+        }
     }
     let procfile = folder.join(procfile::PROCFILE);
     if let Some(text) = read(&procfile)? {
