@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::sync::Mutex;
@@ -13,17 +13,6 @@ use std::sync::Mutex;
 use common::*;
 use procdeck_engine::stack::{self, EntryState, EntryStatus};
 use procdeck_engine::{Error, Status, Workspace};
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-fn listening(port: u16) -> bool {
-    TcpStream::connect(("127.0.0.1", port)).is_ok()
-}
 
 fn write_stack(ws: &TestWs, text: &str) {
     std::fs::write(ws.path().join("procdeck.toml"), text).expect("write procdeck.toml");

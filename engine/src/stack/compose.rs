@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result};
 
-use super::{check, invalid, order, ReadyProbe, Stack, StackEntry};
+use super::{check, invalid, ReadyProbe, Stack, StackEntry};
 
 /// The names process-compose looks for, in its order.
 pub const COMPOSE_FILES: &[&str] = &["process-compose.yaml", "process-compose.yml"];
@@ -111,13 +111,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Stack> {
             line,
         });
     }
-    let stack = Stack {
-        file: file.to_owned(),
-        entries,
-        digest: super::digest(text),
-    };
-    order::check(&stack)?;
-    Ok(stack)
+    Stack::checked(file, entries, text)
 }
 
 fn probe_of(file: &Path, line: usize, name: &str, probe: Probe) -> Result<Option<ReadyProbe>> {

@@ -26,7 +26,7 @@ use toml::Spanned;
 
 use crate::error::{Error, Result};
 
-use super::{check, invalid, line_of, order, ReadyProbe, Stack, StackEntry, DEFAULT_READY_TIMEOUT};
+use super::{check, invalid, line_of, ReadyProbe, Stack, StackEntry, DEFAULT_READY_TIMEOUT};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -126,13 +126,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Stack> {
             line: at.min(line(entry_span)),
         });
     }
-    let stack = Stack {
-        file: file.to_owned(),
-        entries,
-        digest: super::digest(text),
-    };
-    order::check(&stack)?;
-    Ok(stack)
+    Stack::checked(file, entries, text)
 }
 
 fn probe(file: &Path, text: &str, name: &str, ready: Spanned<Ready>) -> Result<ReadyProbe> {

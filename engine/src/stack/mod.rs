@@ -71,6 +71,18 @@ pub struct ReadyProbe {
 }
 
 impl Stack {
+    /// The stack of `entries` read from `file`, whose text was `text`, once its dependencies are
+    /// checked: every one names an entry, and none goes round.
+    fn checked(file: &Path, entries: Vec<StackEntry>, text: &str) -> Result<Stack> {
+        let stack = Stack {
+            file: file.to_owned(),
+            entries,
+            digest: digest(text),
+        };
+        order::check(&stack)?;
+        Ok(stack)
+    }
+
     pub fn entry(&self, name: &str) -> Option<&StackEntry> {
         self.entries.iter().find(|e| e.name == name)
     }

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use crate::error::Result;
 
-use super::{check, invalid, order, Stack, StackEntry};
+use super::{check, invalid, Stack, StackEntry};
 
 pub const PROCFILE: &str = "Procfile";
 
@@ -70,11 +70,5 @@ pub fn parse(file: &Path, text: &str) -> Result<Stack> {
             line: line.line,
         });
     }
-    let stack = Stack {
-        file: file.to_owned(),
-        entries,
-        digest: super::digest(text),
-    };
-    order::check(&stack)?;
-    Ok(stack)
+    Stack::checked(file, entries, text)
 }

@@ -155,15 +155,7 @@ impl Workspace {
         cancel: &AtomicBool,
         report: &(dyn Fn(&EntryStatus) + Sync),
     ) -> EntryStatus {
-        let say = |state: EntryState, id: Option<&str>| {
-            let status = EntryStatus {
-                name: entry.name.clone(),
-                state,
-                id: id.map(str::to_owned),
-            };
-            report(&status);
-            status
-        };
+        let say = |state, id: Option<&str>| tell(report, entry, state, id);
         if let Err(because) = wait_for_dependencies(entry, board, cancel, &say) {
             return say(EntryState::Skipped { because }, None);
         }
@@ -307,15 +299,7 @@ impl Workspace {
         let records = self.list()?;
         let mut finals = Vec::new();
         for entry in order.iter().rev().filter(|e| chosen.contains(&e.name)) {
-            let say = |state: EntryState, id: Option<&str>| {
-                let status = EntryStatus {
-                    name: entry.name.clone(),
-                    state,
-                    id: id.map(str::to_owned),
-                };
-                report(&status);
-                status
-            };
+            let say = |state, id: Option<&str>| tell(report, entry, state, id);
             let running: Vec<&ProcessRecord> = match self.resolve_cwd(entry.cwd.as_deref()) {
                 Ok(cwd) => {
                     let key = runs::service_key(&entry.name, &cwd.to_string_lossy());
@@ -346,6 +330,22 @@ impl Workspace {
         }
         Ok(finals)
     }
+}
+
+/// Reports `entry`'s new state, and returns it.
+fn tell(
+    report: &(dyn Fn(&EntryStatus) + Sync),
+    entry: &StackEntry,
+    state: EntryState,
+    id: Option<&str>,
+) -> EntryStatus {
+    let status = EntryStatus {
+        name: entry.name.clone(),
+        state,
+        id: id.map(str::to_owned),
+    };
+    report(&status);
+    status
 }
 
 /// Waits until every dependency of `entry` has a final state; Err names one that is not ready.
