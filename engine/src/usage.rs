@@ -68,9 +68,12 @@ impl UsageSampler {
     /// Measures every tree of `trees` whose root is alive with its recorded start time, from
     /// one read of the process table; the others are left out of the answer.
     pub fn sample(&mut self, trees: &[Tree]) -> BTreeMap<String, Usage> {
+        let Some(page) = procinfo::page_size() else {
+            tracing::warn!("the page size is unknown: no process is measured");
+            return BTreeMap::new();
+        };
         let table = ProcessTable::read();
         let at = Instant::now();
-        let page = procinfo::page_size().unwrap_or(0);
         let ticks_per_second = procinfo::clock_ticks_per_second();
         let mut out = BTreeMap::new();
         let mut next = HashMap::new();
