@@ -21,6 +21,7 @@ const COMMANDS: &[&str] = &[
     "reveal_output_file",
     "suggestions",
     "listening_ports",
+    "process_usage",
     "port_conflict",
     "take_port",
     "open_port",

@@ -369,6 +369,24 @@ pub async fn listening_ports(
     on_workspace(&registry, workspace_id, move |ws| ws.listening_ports(&id)).await
 }
 
+/// The most processes one `process_usage` may name: far more rows than a window shows.
+const MAX_USAGE_IDS: usize = 1000;
+
+#[tauri::command]
+pub async fn process_usage(
+    registry: Reg<'_>,
+    workspace_id: String,
+    ids: Vec<String>,
+) -> AppResult<BTreeMap<String, procdeck_engine::Usage>> {
+    if ids.len() > MAX_USAGE_IDS {
+        return Err(AppError::workspace(format!(
+            "at most {MAX_USAGE_IDS} processes can be measured at once"
+        )));
+    }
+    let r = registry.inner().clone();
+    blocking(move || r.usage(&workspace_id, &ids)).await
+}
+
 #[tauri::command]
 pub async fn port_conflict(
     registry: Reg<'_>,

@@ -75,6 +75,7 @@ fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::reveal_output_file,
             commands::suggestions,
             commands::listening_ports,
+            commands::process_usage,
             commands::port_conflict,
             commands::take_port,
             commands::open_port,

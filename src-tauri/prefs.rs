@@ -17,6 +17,20 @@ pub enum QuitBehavior {
     LeaveRunning,
 }
 
+/// The order of the process list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, Default)]
+#[ts(export)]
+#[serde(rename_all = "camelCase")]
+pub enum ProcessSort {
+    /// Newest first.
+    #[default]
+    Started,
+    /// Most CPU first.
+    Cpu,
+    /// Most resident memory first.
+    Memory,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[ts(export)]
 #[serde(rename_all = "camelCase", default)]
@@ -30,6 +44,7 @@ pub struct Prefs {
     pub color_env: bool,
     /// Whether the user has been told once that closing the window keeps Procdeck in the tray.
     pub told_about_tray: bool,
+    pub process_sort: ProcessSort,
 }
 
 impl Default for Prefs {
@@ -40,6 +55,7 @@ impl Default for Prefs {
             login_shell_env: true,
             color_env: true,
             told_about_tray: false,
+            process_sort: ProcessSort::Started,
         }
     }
 }

@@ -5,12 +5,14 @@
 //! a copied folder or two clones of a repository that ships its store carry the same id, and
 //! commands must still reach the folder the window named.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, Weak};
 
 use procdeck_engine::store::STORE_DIR;
-use procdeck_engine::{Event, ProcessRecord, Settings, StoreWatcher, Workspace};
+use procdeck_engine::{
+    Event, ProcessRecord, Settings, StoreWatcher, Usage, UsageSampler, Workspace,
+};
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::config::Config;
@@ -30,6 +32,9 @@ struct Entry {
 
 struct Opened {
     ws: Arc<Workspace>,
+    /// The previous sample of each process's CPU counters, so that the window's next
+    /// [`Registry::usage`] gives a rate.
+    usage: Arc<Mutex<UsageSampler>>,
     _watcher: StoreWatcher,
 }
 
@@ -199,6 +204,7 @@ impl Registry {
         }
         entry.open = Some(Opened {
             ws: ws.clone(),
+            usage: Arc::default(),
             _watcher: watcher,
         });
         Ok(ws)
@@ -375,6 +381,22 @@ impl Registry {
         let ws = self.ensure_open(&path)?;
         ws.check_present()?;
         Ok(ws)
+    }
+
+    /// What the running processes `ids` of the workspace `key` cost: CPU since the previous
+    /// call for the same processes, memory now.
+    pub fn usage(&self, key: &str, ids: &[String]) -> AppResult<BTreeMap<String, Usage>> {
+        let ws = self.get(key)?;
+        let sampler = self
+            .entries()?
+            .iter()
+            .find_map(|e| e.open.as_ref().filter(|o| Arc::ptr_eq(&o.ws, &ws)))
+            .map(|o| o.usage.clone())
+            .ok_or_else(|| AppError::workspace(format!("no workspace {key}")))?;
+        let mut sampler = sampler
+            .lock()
+            .map_err(|_| AppError::internal("usage sampler lock poisoned"))?;
+        Ok(ws.usage(&mut sampler, ids)?)
     }
 
     pub fn remember_command(&self, ws: &Workspace, command: &str) -> AppResult<()> {

@@ -584,6 +584,29 @@ fn every_registered_command_answers_through_the_ipc() {
         }),
         "port {port} never listed"
     );
+    // What its tree costs: memory at once, CPU from the second sample on.
+    let first = ok(
+        "process_usage",
+        json!({ "workspaceId": ws, "ids": [server_id] }),
+    );
+    assert!(
+        first[&server_id]["rssBytes"]
+            .as_u64()
+            .is_some_and(|b| b > 0),
+        "{first}"
+    );
+    assert!(first[&server_id]["cpuPercent"].is_null(), "{first}");
+    let second = ok(
+        "process_usage",
+        json!({ "workspaceId": ws, "ids": [server_id, "proc_2026-01-01T0000_abcdef"] }),
+    );
+    assert!(second[&server_id]["cpuPercent"].is_f64(), "{second}");
+    assert_eq!(second.as_object().map(|m| m.len()), Some(1), "{second}");
+    let too_many = err(
+        "process_usage",
+        json!({ "workspaceId": ws, "ids": vec![server_id.clone(); 1001] }),
+    );
+    assert_eq!(too_many["kind"], "workspace", "{too_many}");
     let subscription = ok(
         "follow_output",
         json!({ "workspaceId": ws, "id": server_id, "fromOffset": 0, "onFrame": "__CHANNEL__:7" }),
@@ -652,6 +675,8 @@ fn every_registered_command_answers_through_the_ipc() {
     assert_eq!(prefs["notifications"], true, "{prefs}");
     let mut changed = prefs.clone();
     changed["notifications"] = json!(false);
+    assert_eq!(prefs["processSort"], "started", "{prefs}");
+    changed["processSort"] = json!("memory");
     assert_eq!(ok("set_prefs", json!({ "value": changed })), changed);
     assert_eq!(ok("get_prefs", json!({})), changed);
 

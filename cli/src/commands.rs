@@ -2,12 +2,13 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 
 use procdeck_engine::follow::{FollowChunk, FollowControl};
 use procdeck_engine::output::{LineFilter, LineMatcher, Utf8Carry};
 use procdeck_engine::{
     runs, shell, Error, ForeignConsent, Origin, ProcessRecord, ReadMethod, ReadRequest, Settings,
-    StartRequest, StartedBy, Status, StopRequest, Workspace,
+    StartRequest, StartedBy, Status, StopRequest, Usage, UsageSampler, Workspace,
 };
 use serde_json::json;
 
@@ -54,7 +55,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             } else {
                 runs::latest_runs(&every).into_iter().cloned().collect()
             };
-            print::records(&records, json)?;
+            print::listing(&records, &usage(&ws, &records)?, json)?;
             if !json {
                 conflicts(&ws, &records)?;
             }
@@ -165,6 +166,26 @@ fn restart(ws: &Workspace, name: &str, yes: bool, take_port: bool, json: bool) -
 }
 
 /// Under the table: why each failed process whose port was taken failed, and what frees it.
+/// How long `list` watches running processes to tell their CPU use.
+const CPU_SAMPLE_SPAN: Duration = Duration::from_millis(200);
+
+/// What the trees of the running `records` cost: CPU over [`CPU_SAMPLE_SPAN`], memory at its
+/// end. Nothing is measured, and no time spent, when none runs.
+fn usage(ws: &Workspace, records: &[ProcessRecord]) -> Result<BTreeMap<String, Usage>> {
+    let running: Vec<String> = records
+        .iter()
+        .filter(|r| r.status.is_running())
+        .map(|r| r.id.clone())
+        .collect();
+    if running.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let mut sampler = UsageSampler::new();
+    ws.usage(&mut sampler, &running)?;
+    std::thread::sleep(CPU_SAMPLE_SPAN);
+    Ok(ws.usage(&mut sampler, &running)?)
+}
+
 fn conflicts(ws: &Workspace, records: &[ProcessRecord]) -> Result<()> {
     for r in records.iter().filter(|r| r.status == Status::Error) {
         let Some(conflict) = ws.port_conflict(&r.id)? else {

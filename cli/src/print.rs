@@ -4,10 +4,11 @@
 //! itself is written by `commands` as its bytes.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use procdeck_engine::{signal, ProcessRecord, Status};
+use procdeck_engine::{signal, ProcessRecord, Status, Usage};
 
 use crate::commands::CliError;
 
@@ -95,7 +96,7 @@ pub fn record(record: &ProcessRecord, as_json: bool) -> Result<(), CliError> {
     if as_json {
         json(record)
     } else {
-        table(std::slice::from_ref(record))
+        table(std::slice::from_ref(record), None)
     }
 }
 
@@ -103,44 +104,92 @@ pub fn records(records: &[ProcessRecord], as_json: bool) -> Result<(), CliError>
     if as_json {
         json(records)
     } else {
-        table(records)
+        table(records, None)
     }
 }
 
-fn table(records: &[ProcessRecord]) -> Result<(), CliError> {
+/// The listing: records with what each running process's tree costs (`usage`, by id), as
+/// `cpuPercent` and `rssBytes` in JSON and CPU and MEM columns in the table.
+pub fn listing(
+    records: &[ProcessRecord],
+    usage: &BTreeMap<String, Usage>,
+    as_json: bool,
+) -> Result<(), CliError> {
+    if !as_json {
+        return table(records, Some(usage));
+    }
+    let mut values = Vec::with_capacity(records.len());
+    for r in records {
+        let mut value =
+            serde_json::to_value(r).map_err(|e| CliError::Stdout(io::Error::other(e)))?;
+        if let (Some(u), Some(fields)) = (usage.get(&r.id), value.as_object_mut()) {
+            fields.insert("cpuPercent".into(), u.cpu_percent.into());
+            fields.insert("rssBytes".into(), u.rss_bytes.into());
+        }
+        values.push(value);
+    }
+    json(&values)
+}
+
+/// Columns that hold numbers, right-aligned so that their digits line up.
+const NUMERIC: [&str; 4] = ["PID", "CPU", "MEM", "OUTPUT"];
+
+fn table(
+    records: &[ProcessRecord],
+    usage: Option<&BTreeMap<String, Usage>>,
+) -> Result<(), CliError> {
     if records.is_empty() {
         return line("no processes");
     }
-    let rows: Vec<[String; 6]> = records
+    let mut header = vec!["ID", "STATUS", "PID"];
+    if usage.is_some() {
+        header.extend(["CPU", "MEM"]);
+    }
+    header.extend(["STARTED (UTC)", "OUTPUT", "TITLE"]);
+    let rows: Vec<Vec<String>> = records
         .iter()
         .map(|r| {
-            [
+            let mut row = vec![
                 r.id.clone(),
                 status(r),
                 r.pid.map(|p| p.to_string()).unwrap_or_else(|| "-".into()),
+            ];
+            if let Some(usage) = usage {
+                let u = usage.get(&r.id);
+                row.push(
+                    u.and_then(|u| u.cpu_percent)
+                        .map_or_else(|| "-".into(), |c| format!("{c:.1}%")),
+                );
+                row.push(u.map_or_else(|| "-".into(), |u| human_size(u.rss_bytes)));
+            }
+            row.extend([
                 r.started_at
                     .get(..19)
                     .unwrap_or(&r.started_at)
                     .replace('T', " "),
                 human_size(r.output_size_bytes),
                 r.title.clone(),
-            ]
-            .map(|cell| visible(&cell).into_owned())
+            ]);
+            row.into_iter()
+                .map(|cell| visible(&cell).into_owned())
+                .collect()
         })
         .collect();
-    let header = ["ID", "STATUS", "PID", "STARTED (UTC)", "OUTPUT", "TITLE"];
-    let mut widths = header.map(str::len);
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
         }
     }
+    let right: Vec<bool> = header.iter().map(|h| NUMERIC.contains(h)).collect();
     let mut out = io::stdout().lock();
     let mut write_row = |cells: &[&str]| -> io::Result<()> {
         let last = cells.len() - 1;
         for (i, cell) in cells.iter().enumerate() {
             if i == last {
                 writeln!(out, "{cell}")?;
+            } else if right[i] {
+                write!(out, "{cell:>width$}  ", width = widths[i])?;
             } else {
                 write!(out, "{cell:<width$}  ", width = widths[i])?;
             }

@@ -31,6 +31,7 @@ mod spawn;
 pub mod stack;
 pub mod store;
 pub mod suggest;
+pub mod usage;
 mod watch;
 pub mod workspace;
 
@@ -44,5 +45,6 @@ pub use ready::{MatchedLine, PortWanted, ReadyOutcome, ReadyReason, ReadyWhen};
 pub use record::{Origin, ProcessRecord, StartedBy, Starter, Status};
 pub use restart::ForeignConsent;
 pub use settings::{BaseEnv, Settings};
+pub use usage::{Usage, UsageSampler};
 pub use watch::StoreWatcher;
 pub use workspace::{OpenReport, StartRequest, StopRequest, Workspace};

@@ -1,5 +1,5 @@
 //! What `/proc` says about processes: start times (so a reused pid is never trusted), liveness,
-//! and the descendants of a process.
+//! the descendants of a process, and what each one costs (CPU time, resident pages).
 
 use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
@@ -8,6 +8,8 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::time::{Duration, Instant};
 
+use nix::unistd::{sysconf, SysconfVar};
+
 /// The fields of `/proc/<pid>/stat` that Procdeck uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stat {
@@ -15,8 +17,12 @@ pub struct Stat {
     pub ppid: u32,
     pub pgrp: i32,
     pub session: i32,
+    /// CPU time spent in user and kernel mode (`utime + stime`), in clock ticks.
+    pub cpu_ticks: u64,
     /// Clock ticks after boot.
     pub start_time: u64,
+    /// Resident set size, in pages.
+    pub rss_pages: u64,
 }
 
 pub fn stat(pid: u32) -> Option<Stat> {
@@ -34,8 +40,32 @@ fn parse_stat(text: &str) -> Option<Stat> {
         ppid: fields.get(1)?.parse().ok()?,
         pgrp: fields.get(2)?.parse().ok()?,
         session: fields.get(3)?.parse().ok()?,
+        cpu_ticks: fields
+            .get(11)?
+            .parse::<u64>()
+            .ok()?
+            .saturating_add(fields.get(12)?.parse().ok()?),
         start_time: fields.get(19)?.parse().ok()?,
+        rss_pages: fields.get(21)?.parse().ok()?,
     })
+}
+
+/// Clock ticks per second, the unit of [`Stat::cpu_ticks`] and [`Stat::start_time`].
+pub fn clock_ticks_per_second() -> Option<u64> {
+    positive_sysconf(SysconfVar::CLK_TCK)
+}
+
+/// Bytes per page, the unit of [`Stat::rss_pages`].
+pub fn page_size() -> Option<u64> {
+    positive_sysconf(SysconfVar::PAGE_SIZE)
+}
+
+fn positive_sysconf(var: SysconfVar) -> Option<u64> {
+    sysconf(var)
+        .ok()
+        .flatten()
+        .and_then(|v| u64::try_from(v).ok())
+        .filter(|&v| v > 0)
 }
 
 pub fn start_time(pid: u32) -> Option<u64> {
@@ -76,35 +106,62 @@ pub fn is_alive(pid: u32, start_time: u64) -> bool {
 
 /// Every living process whose parent chain leads to `root`, excluding `root`.
 pub fn descendants(root: u32) -> Vec<u32> {
-    let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
-    let Ok(entries) = fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    for entry in entries.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|n| n.parse::<u32>().ok())
-        else {
-            continue;
+    ProcessTable::read().descendants(root)
+}
+
+/// Every process of the system, read in one pass over `/proc`. Each entry is one read of its
+/// `stat`, so a process's parent, start time and counters always belong together; a process
+/// that ends during the pass is simply missing.
+#[derive(Debug, Default)]
+pub struct ProcessTable {
+    stats: HashMap<u32, Stat>,
+    /// The living children of each process (zombies and dying processes left out).
+    children: HashMap<u32, Vec<u32>>,
+}
+
+impl ProcessTable {
+    pub fn read() -> ProcessTable {
+        let mut table = ProcessTable::default();
+        let Ok(entries) = fs::read_dir("/proc") else {
+            return table;
         };
-        if let Some(s) = stat(pid) {
-            if s.state != 'Z' && s.state != 'X' {
-                children.entry(s.ppid).or_default().push(pid);
+        for entry in entries.flatten() {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            if let Some(s) = stat(pid) {
+                if s.state != 'Z' && s.state != 'X' {
+                    table.children.entry(s.ppid).or_default().push(pid);
+                }
+                table.stats.insert(pid, s);
             }
         }
+        table
     }
-    let mut out = Vec::new();
-    let mut stack = vec![root];
-    while let Some(p) = stack.pop() {
-        if let Some(kids) = children.get(&p) {
-            for &k in kids {
-                out.push(k);
-                stack.push(k);
+
+    pub fn get(&self, pid: u32) -> Option<&Stat> {
+        self.stats.get(&pid)
+    }
+
+    /// Every living process whose parent chain leads to `root`, excluding `root`; parents come
+    /// before their children.
+    pub fn descendants(&self, root: u32) -> Vec<u32> {
+        let mut out = Vec::new();
+        let mut stack = vec![root];
+        while let Some(p) = stack.pop() {
+            if let Some(kids) = self.children.get(&p) {
+                for &k in kids {
+                    out.push(k);
+                    stack.push(k);
+                }
             }
         }
+        out
     }
-    out
 }
 
 /// Sends `signal` to `pid` only if it is still the process that had `start_time`. Pid 0 would
@@ -208,7 +265,36 @@ mod tests {
         assert_eq!(s.state, 'S');
         assert_eq!(s.ppid, 1);
         assert_eq!(s.pgrp, 1234);
+        assert_eq!(s.cpu_ticks, 3);
         assert_eq!(s.start_time, 98765);
+        assert_eq!(s.rss_pages, 10);
+    }
+
+    #[test]
+    fn stat_without_the_counters_is_not_read() {
+        let line = "1234 (x) S 1 1234 1234 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 98765 1000";
+        assert_eq!(parse_stat(line), None);
+        let garbled =
+            "1234 (x) S 1 1234 1234 0 -1 4194560 100 0 0 0 one 2 0 0 20 0 1 0 98765 1000 10";
+        assert_eq!(parse_stat(garbled), None);
+    }
+
+    #[test]
+    fn the_table_holds_this_process_and_its_child_under_it() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .expect("spawn sleep");
+        let table = ProcessTable::read();
+        let me = std::process::id();
+        let found = table.descendants(me).contains(&child.id());
+        let own = table.get(me).map(|s| s.rss_pages);
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(found, "the child is a descendant");
+        assert!(own.is_some_and(|pages| pages > 0), "{own:?}");
+        assert!(clock_ticks_per_second().is_some_and(|t| t > 0));
+        assert!(page_size().is_some_and(|p| p >= 4096));
     }
 
     #[test]

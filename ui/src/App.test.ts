@@ -16,6 +16,7 @@ import type { ProcessEvent } from './bindings/ProcessEvent';
 import type { ProcessRecord } from './bindings/ProcessRecord';
 import type { WorkspaceInfo } from './bindings/WorkspaceInfo';
 import { PORT_REFRESH_MS } from './lib/ports';
+import { USAGE_REFRESH_MS } from './lib/usage';
 import { linesBefore as chunkBefore, dataFrame, textFrame } from './mock/outputBytes';
 import { record } from './test/records';
 
@@ -70,6 +71,10 @@ async function handle(cmd: string, args: Record<string, unknown>): Promise<unkno
       return { id: args.id, lines: [{ lineNumber: 1, offset: 0, text: 'ok line 1', matches: [[0, 2]] }], matchingLines: 1, truncated: false, sizeBytes: 10, droppedBytes: 0 };
     case 'listening_ports':
       return [{ port: 3000, address: '0.0.0.0', pid: 1234 }];
+    case 'process_usage':
+      return { [ticker.id]: { cpuPercent: 4.25, rssBytes: 48 * 1024 * 1024 } };
+    case 'get_prefs':
+      return { quitBehavior: 'ask', notifications: true, loginShellEnv: true, colorEnv: true, toldAboutTray: false, processSort: 'started' };
     case 'port_conflict':
       return {
         port: 3000,
@@ -173,6 +178,9 @@ describe('App against a process already printing', () => {
     // Asked once for the running row and once for the failed one; the poll's timer has not fired.
     expect(calls.listening_ports).toBe(1);
     expect(calls.port_conflict).toBe(1);
+    // What the running row costs, asked once so far; the sort order read once from the prefs.
+    expect(calls.process_usage).toBe(1);
+    expect(calls.get_prefs).toBe(1);
     expect(calls.read_output ?? 0).toBe(0);
     expect(calls.grep_output ?? 0).toBe(0);
     for (const n of Object.values(maxInFlight)) expect(n).toBe(1);
@@ -183,6 +191,8 @@ describe('App against a process already printing', () => {
     expect(text).toContain('ok line 301 ERR');
     expect(text).not.toContain('\x1b[');
     expect(document.querySelector('[data-testid="port-link"]')?.textContent).toBe(':3000');
+    expect(document.querySelector('[data-testid="cpu"]')?.textContent).toBe('4.3%');
+    expect(document.querySelector('[data-testid="memory"]')?.textContent).toBe('48.0 MiB');
     expect(document.querySelector('[data-testid="port-conflict"]')?.textContent).toContain('Port 3000 (from the command line) is held by ticker (pid 99) in this workspace');
     expect(document.querySelector('[data-testid="take-port"]')?.textContent).toBe('Stop ticker and run this again');
     expect(document.querySelector('[data-testid="suggestion"]')?.getAttribute('data-name')).toBe('dev');
@@ -191,6 +201,9 @@ describe('App against a process already printing', () => {
     vi.advanceTimersByTime(PORT_REFRESH_MS);
     await vi.waitFor(() => expect(calls.listening_ports).toBe(2), PATIENCE);
     expect(calls.port_conflict).toBe(1);
+    // Usage is sampled every 2 s (the clock above went 3 s on: one tick).
+    expect(USAGE_REFRESH_MS).toBe(2000);
+    await vi.waitFor(() => expect(calls.process_usage).toBe(2), PATIENCE);
   }, TEST_TIMEOUT);
 
   it('reads the tail once and greps once (after typing), whatever streams meanwhile', async () => {

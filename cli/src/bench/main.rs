@@ -1,10 +1,11 @@
 //! `procdeck-bench`: prints Procdeck's figures beside a baseline measured in the same run, as
 //! ratios, because this kind of machine is shared and noisy. See docs/benchmarks.md.
 //!
-//! Usage: procdeck-bench [--size BYTES] [--dir DIR] [--only capture,reads,follow,stop,concurrency,mcp]
+//! Usage: procdeck-bench [--size BYTES] [--dir DIR] [--only capture,reads,follow,stop,concurrency,mcp,usage]
 
 mod mcp;
 mod mcp_client;
+mod usage;
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -128,6 +129,9 @@ fn run(o: &Opts) -> Result<()> {
         }
         if wants(o, "mcp") {
             mcp::mcp(&ws, &root, o.size, capture_id.as_deref())?;
+        }
+        if wants(o, "usage") {
+            usage::usage(&root)?;
         }
         Ok(())
     })();

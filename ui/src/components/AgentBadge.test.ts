@@ -117,7 +117,7 @@ describe('the agent badge', () => {
 
     click(row(sneaky).querySelector('[data-testid="remove-button"]'));
     await vi.waitFor(() => expect(document.querySelector(`[data-process-id="${sneaky.id}"]`)).toBeNull());
-    expect(calls.filter((c) => c.cmd !== 'listening_ports' && c.cmd !== 'port_conflict').map((c) => c.cmd)).toEqual(['stop_process', 'restart_process', 'remove_process']);
+    expect(calls.filter((c) => !['listening_ports', 'port_conflict', 'process_usage'].includes(c.cmd)).map((c) => c.cmd)).toEqual(['stop_process', 'restart_process', 'remove_process']);
   });
 
   it('is in the output pane’s header for a process an agent started', () => {

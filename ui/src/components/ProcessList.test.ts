@@ -8,7 +8,9 @@
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { flushSync, mount, unmount } from 'svelte';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { Prefs } from '../bindings/Prefs';
 import type { ProcessRecord } from '../bindings/ProcessRecord';
+import type { Usage } from '../bindings/Usage';
 import type { WorkspaceInfo } from '../bindings/WorkspaceInfo';
 import { formatStart } from '../lib/format';
 import { app } from '../lib/state.svelte';
@@ -35,6 +37,15 @@ const OUTPUT: Record<string, string> = {
 };
 const enc = new TextEncoder();
 
+const api = run('dddddd', 'api', '16:05');
+const MIB = 1024 * 1024;
+/** What process_usage answers, for the processes it is asked about. */
+const COSTS: Record<string, Usage> = {
+  [dev3.id]: { cpuPercent: 2.5, rssBytes: 150 * MIB },
+  [api.id]: { cpuPercent: 50, rssBytes: 20 * MIB },
+};
+let prefs: Prefs = { quitBehavior: 'ask', notifications: true, loginShellEnv: true, colorEnv: true, toldAboutTray: false, processSort: 'started' };
+
 const calls: Array<{ cmd: string; id: unknown }> = [];
 let restarted = 0;
 const mounted: Array<ReturnType<typeof mount>> = [];
@@ -47,6 +58,13 @@ async function handle(cmd: string, args: Record<string, unknown>): Promise<unkno
       return [];
     case 'port_conflict':
       return null;
+    case 'process_usage':
+      return Object.fromEntries((args.ids as string[]).filter((id) => COSTS[id]).map((id) => [id, COSTS[id]]));
+    case 'get_prefs':
+      return { ...prefs };
+    case 'set_prefs':
+      prefs = { ...(args.value as Prefs) };
+      return { ...prefs };
     case 'restart_process':
       // The engine stops the run (its event says so), then answers with the new run: the same
       // spec, so the same service.
@@ -86,15 +104,17 @@ afterEach(() => {
   while (mounted.length > 0) unmount(mounted.pop()!);
   document.body.replaceChildren();
   calls.length = 0;
+  app.processSort = 'started';
+  app.usage = {};
 });
 
 afterAll(() => clearMocks());
 
-function show(withPane: boolean, selected: ProcessRecord | null = dev3) {
+function show(withPane: boolean, selected: ProcessRecord | null = dev3, processes = [dev3, lint, dev2, dev1]) {
   app.workspaces = [WS];
   app.selectedWorkspaceId = WS.id;
   app.expanded = new Set();
-  app.processes = [dev3, lint, dev2, dev1];
+  app.processes = processes;
   app.selectedProcessId = selected?.id ?? null;
   const list = document.createElement('div');
   document.body.append(list);
@@ -279,5 +299,50 @@ describe('one row per service', () => {
     expect(rows().length).toBe(100);
     expect(new Set(rows().map((r) => r.querySelector('[data-testid="runs-toggle"]')?.textContent?.trim()))).toEqual(new Set(['10 runs']));
     expect(document.querySelector('[data-testid="process-counts"]')?.textContent?.replace(/\s+/g, ' ').trim()).toBe('0 running · 100 services · 1000 runs');
+  });
+});
+
+describe('what each process costs', () => {
+  const titles = () => rows().map((r) => r.querySelector('[data-testid="process-title"]')?.textContent);
+  const cell = (title: string, what: 'cpu' | 'memory') => rowOf(title).querySelector(`[data-testid="${what}"]`)?.textContent;
+
+  it('shows CPU and memory of each running row, asked in one request', async () => {
+    show(false, dev3, [dev3, lint, dev2, dev1, api]);
+    await vi.waitFor(() => {
+      flushSync();
+      expect(cell('dev', 'cpu')).toBe('2.5%');
+    });
+    expect(cell('dev', 'memory')).toBe('150 MiB');
+    expect(cell('api', 'cpu')).toBe('50.0%');
+    expect(cell('api', 'memory')).toBe('20.0 MiB');
+    expect(cell('lint', 'cpu')).toBe('');
+    expect(cell('lint', 'memory')).toBe('');
+    expect(calls.filter((c) => c.cmd === 'process_usage')).toHaveLength(1);
+  });
+
+  it('sorts by CPU or memory from the menu or the headers, and back, and remembers the choice', async () => {
+    show(false, dev3, [dev3, lint, dev2, dev1, api]);
+    await vi.waitFor(() => {
+      flushSync();
+      expect(cell('api', 'cpu')).toBe('50.0%');
+    });
+    expect(titles()).toEqual(['dev', 'lint', 'api']);
+    const select = document.querySelector<HTMLSelectElement>('[data-testid="sort-select"]')!;
+    select.value = 'cpu';
+    select.dispatchEvent(new Event('change', { bubbles: true }));
+    flushSync();
+    expect(titles()).toEqual(['api', 'dev', 'lint']);
+    // The keyboard follows the order on screen.
+    app.selectedProcessId = api.id;
+    key('ArrowDown');
+    expect(app.selectedProcessId).toBe(dev3.id);
+    await vi.waitFor(() => expect(prefs.processSort).toBe('cpu'));
+
+    click(document.querySelector('[data-testid="sort-memory"]'));
+    expect(titles()).toEqual(['dev', 'api', 'lint']);
+    expect(select.value).toBe('memory');
+    click(document.querySelector('[data-testid="sort-memory"]'));
+    expect(titles()).toEqual(['dev', 'lint', 'api']);
+    await vi.waitFor(() => expect(prefs.processSort).toBe('started'));
   });
 });

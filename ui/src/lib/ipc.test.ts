@@ -45,18 +45,20 @@ describe('ipc', () => {
 
   it('calls the desktop commands (suggestions, ports, prefs) with their documented arguments', async () => {
     const calls: Array<[string, unknown]> = [];
-    const prefs = { quitBehavior: 'stopAll', notifications: false, loginShellEnv: true, colorEnv: true, toldAboutTray: true };
+    const prefs = { quitBehavior: 'stopAll', notifications: false, loginShellEnv: true, colorEnv: true, toldAboutTray: true, processSort: 'cpu' as const };
     mockIPC((cmd, args) => {
       calls.push([cmd, args]);
       if (cmd === 'suggestions') return [{ source: 'Procfile', name: 'web', command: 'node server.js' }];
       if (cmd === 'listening_ports') return [{ port: 3000, address: '127.0.0.1', pid: 42 }];
       if (cmd === 'port_conflict') return null;
+      if (cmd === 'process_usage') return { p1: { cpuPercent: null, rssBytes: 4096 } };
       if (cmd === 'get_prefs' || cmd === 'set_prefs') return prefs;
       return null;
     });
     expect(await ipc.suggestions('ws1')).toEqual([{ source: 'Procfile', name: 'web', command: 'node server.js' }]);
     expect(await ipc.listeningPorts('ws1', 'p1')).toEqual([{ port: 3000, address: '127.0.0.1', pid: 42 }]);
     expect(await ipc.portConflict('ws1', 'p1')).toBeNull();
+    expect(await ipc.processUsage('ws1', ['p1', 'p2'])).toEqual({ p1: { cpuPercent: null, rssBytes: 4096 } });
     await ipc.openPort(3000);
     expect(await ipc.getPrefs()).toEqual(prefs);
     await ipc.setPrefs({ ...prefs, quitBehavior: 'ask' });
@@ -64,6 +66,7 @@ describe('ipc', () => {
       ['suggestions', { workspaceId: 'ws1' }],
       ['listening_ports', { workspaceId: 'ws1', id: 'p1' }],
       ['port_conflict', { workspaceId: 'ws1', id: 'p1' }],
+      ['process_usage', { workspaceId: 'ws1', ids: ['p1', 'p2'] }],
       ['open_port', { port: 3000 }],
       ['get_prefs', {}],
       ['set_prefs', { value: { ...prefs, quitBehavior: 'ask' } }],

@@ -24,6 +24,7 @@ import type { ReadResult } from '../bindings/ReadResult';
 import type { RevealProcess } from '../bindings/RevealProcess';
 import type { StackView } from '../bindings/StackView';
 import type { Suggestion } from '../bindings/Suggestion';
+import type { Usage } from '../bindings/Usage';
 import type { WorkspaceInfo } from '../bindings/WorkspaceInfo';
 
 export const PROCESS_EVENT = 'procdeck://process';
@@ -176,6 +177,14 @@ export function suggestions(workspaceId: string): Promise<Suggestion[]> {
 /** TCP ports the process tree listens on (empty when not running). */
 export function listeningPorts(workspaceId: string, id: string): Promise<ListeningPort[]> {
   return call('listening_ports', { workspaceId, id });
+}
+
+/**
+ * CPU (since the previous call for the same processes; null the first time) and resident memory
+ * of the trees of the running processes among `ids`; the others are left out.
+ */
+export function processUsage(workspaceId: string, ids: string[]): Promise<Partial<Record<string, Usage>>> {
+  return call('process_usage', { workspaceId, ids });
 }
 
 /** For a failed process whose output says "address already in use": the port and its holder. */

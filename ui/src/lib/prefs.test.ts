@@ -22,7 +22,7 @@ function backend(initial: Prefs) {
   return { calls, stored: () => stored, change: (p: Partial<Prefs>) => (stored = { ...stored, ...p }) };
 }
 
-const DEFAULTS: Prefs = { quitBehavior: 'ask', notifications: true, loginShellEnv: true, colorEnv: true, toldAboutTray: false };
+const DEFAULTS: Prefs = { quitBehavior: 'ask', notifications: true, loginShellEnv: true, colorEnv: true, toldAboutTray: false, processSort: 'started' };
 
 describe('prefs', () => {
   it('round-trips through get_prefs / set_prefs with the value argument', async () => {

@@ -1,17 +1,22 @@
 /**
  * The app's shared state (Svelte runes): workspaces, the selected workspace's processes, the
- * selection, a 1 s clock for durations, toasts. Kept live by the two app events; no polling.
+ * selection, the list's order, a 1 s clock for durations, toasts. Kept live by the two app
+ * events; no polling here (the process list samples ports and usage of the rows it shows).
  */
 
 import type { AppError } from '../bindings/AppError';
 import type { ForeignConsent } from '../bindings/ForeignConsent';
 import type { ProcessEvent } from '../bindings/ProcessEvent';
 import type { ProcessRecord } from '../bindings/ProcessRecord';
+import type { ProcessSort } from '../bindings/ProcessSort';
 import type { Suggestion } from '../bindings/Suggestion';
+import type { Usage } from '../bindings/Usage';
 import type { WorkspaceInfo } from '../bindings/WorkspaceInfo';
 import * as ipc from './ipc';
 import { applyProcessEvent, sortRecords, upsertRecord } from './processes';
+import { loadPrefs, savePrefs } from './prefs';
 import { groupServices, visibleRuns } from './services';
+import { sortServices } from './usage';
 
 const LAST_WORKSPACE = 'procdeck.lastWorkspace';
 
@@ -50,6 +55,10 @@ export class AppState {
   rowErrors = $state<Record<string, string>>({});
   /** Actions in flight per process ("stop", "restart", …). */
   busy = $state<Record<string, string>>({});
+  /** What each running process's tree costs, by process id (the process list samples it). */
+  usage = $state<Record<string, Usage>>({});
+  /** The list's order, kept in the preferences. */
+  processSort = $state<ProcessSort>('started');
 
   /** The selected workspace's suggested commands (fetched when it is selected, or on refresh). */
   suggestions = $state<Suggestion[]>([]);
@@ -76,8 +85,8 @@ export class AppState {
 
   selectedWorkspace = $derived(this.workspaces.find((w) => w.id === this.selectedWorkspaceId) ?? null);
   selectedProcess = $derived(this.processes.find((p) => p.id === this.selectedProcessId) ?? null);
-  /** The processes as services: one row each, showing the latest run. */
-  services = $derived(groupServices(this.processes));
+  /** The processes as services: one row each, showing the latest run, in the chosen order. */
+  services = $derived(sortServices(groupServices(this.processes), this.processSort, this.usage));
   /** The runs that have a row on screen, in order: what the keyboard moves over. */
   rows = $derived(visibleRuns(this.services, this.expanded));
 
@@ -86,6 +95,7 @@ export class AppState {
     if (this.started) return;
     this.started = true;
     setInterval(() => (this.now = Date.now()), 1000);
+    void this.loadSort();
     try {
       await ipc.onWorkspacesChanged((list) => this.setWorkspaces(list));
       await ipc.onProcessEvent((ev) => this.onProcessEvent(ev));
@@ -123,11 +133,31 @@ export class AppState {
     void this.selectWorkspace(pick ? pick.id : null);
   }
 
+  /** The list's order as last chosen; the default order when the preferences cannot be read. */
+  private async loadSort(): Promise<void> {
+    try {
+      this.processSort = (await loadPrefs()).processSort;
+    } catch {
+      /* the default order */
+    }
+  }
+
+  /** Orders the list by `by` and remembers it. */
+  async setSort(by: ProcessSort): Promise<void> {
+    this.processSort = by;
+    try {
+      await savePrefs({ processSort: by });
+    } catch (e) {
+      this.toast('error', `Could not remember the order: ${ipc.toAppError(e).message}`);
+    }
+  }
+
   async selectWorkspace(id: string | null): Promise<void> {
     if (id === this.selectedWorkspaceId && (this.processes.length > 0 || this.processesLoading)) return;
     this.selectedWorkspaceId = id;
     this.selectedProcessId = null;
     this.processes = [];
+    this.usage = {};
     this.expanded = new Set();
     this.processesError = null;
     this.rowErrors = {};

@@ -22,6 +22,7 @@ import type { ReadRequest } from '../bindings/ReadRequest';
 import type { ReadResult } from '../bindings/ReadResult';
 import type { StartedBy } from '../bindings/StartedBy';
 import type { Suggestion } from '../bindings/Suggestion';
+import type { Usage } from '../bindings/Usage';
 import type { WorkspaceInfo } from '../bindings/WorkspaceInfo';
 import { utf8Length } from '../lib/utf8';
 import { linesBefore as chunkBefore, dataFrame } from './outputBytes';
@@ -87,7 +88,7 @@ interface Ws {
 }
 
 const workspaces = new Map<string, Ws>();
-let prefs: Prefs = { quitBehavior: 'ask', notifications: true, loginShellEnv: true, colorEnv: true, toldAboutTray: false };
+let prefs: Prefs = { quitBehavior: 'ask', notifications: true, loginShellEnv: true, colorEnv: true, toldAboutTray: false, processSort: 'started' };
 const subs = new Map<number, { proc: Proc; channel: Channel<OutputFrame>; offset: number }>();
 let nextSub = 1;
 
@@ -554,6 +555,18 @@ async function handle(cmd: string, a: Record<string, unknown>): Promise<unknown>
         { port, address: '0.0.0.0', pid: p.rec.pid ?? 0 },
         { port, address: '::', pid: p.rec.pid ?? 0 },
       ]);
+    }
+    case 'process_usage': {
+      // Figures that differ per process and move a little between samples.
+      const w = ws(a.workspaceId);
+      const out: Record<string, Usage> = {};
+      for (const id of a.ids as string[]) {
+        const p = w.procs.get(id);
+        if (p?.rec.status !== 'running') continue;
+        const seed = [...id].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 997, 7);
+        out[id] = { cpuPercent: (seed % 60) / 2 + Math.random() * 3, rssBytes: (24 + (seed % 400)) * 1024 * 1024 };
+      }
+      return out;
     }
     case 'port_conflict': {
       const p = proc(ws(a.workspaceId), a.id);
