@@ -1,7 +1,7 @@
 // The real app on a real desktop (openbox, xfce4-panel's status tray, dunst: see desktop.sh),
 // used as a person would: the tray icon is clicked with xdotool and its menu read and used with
-// the keyboard, the window is closed with Alt+F4, and notifications are read from dunst. What the
-// app did is checked in the app and in /proc.
+// the keyboard, the window is closed with Alt+F4, notifications are read from dunst, and Quit
+// answers its question. What the app did is checked in the app, in /proc and on the ports.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -10,7 +10,7 @@ import path from 'node:path';
 import * as h from './helpers.mjs';
 import { Session } from './webdriver.mjs';
 
-const { freePort, processesWith, shot } = h;
+const { accepts, freePort, processesWith, shot } = h;
 
 const { PROCDECK_E2E_DRIVER: driver, PROCDECK_E2E_APP: app, PROCDECK_E2E_CLI: cliBin } = process.env;
 const work = process.env.PROCDECK_E2E_WORK;
@@ -143,6 +143,16 @@ async function openTrayMenu() {
 
 /** Picks a menu entry with the keyboard, as a person could: Down to it, then Enter. */
 async function chooseFromTrayMenu(item, label) {
+  // The app gathers changes for a moment before it updates its menu (TRAY_SETTLE): count the
+  // lines only once the menu has stayed the same for longer than that.
+  let last = '';
+  await until('the tray menu to settle', async () => {
+    const now = JSON.stringify(trayMenu(item));
+    const settled = now === last;
+    last = now;
+    if (!settled) await new Promise((r) => setTimeout(r, 1000));
+    return settled;
+  });
   const menu = trayMenu(item).filter((m) => m.visible);
   const selectable = menu.filter((m) => m.enabled && !m.separator);
   const index = selectable.findIndex((m) => m.label === label);
@@ -265,4 +275,22 @@ test('a process that fails while the window is hidden is notified', async () => 
   assert.equal(shown.summary, 'A process exited with code 3');
   // What the body must hold: the process's title, then its last line of output.
   for (const part of [flakyTitle, 'FAILED: 3 tests']) assert.ok(shown.body.includes(part), `the body holds ${part}: ${shown.body}`);
+});
+
+test('Quit from the tray asks, and "Stop them and quit" stops everything and frees the ports', async () => {
+  assert.ok(await accepts(webPort), 'the web process listens');
+  const item = await until('Procdeck in the status tray', trayItem);
+  await chooseFromTrayMenu(item, 'Quit');
+  const dialog = await until('the quit question', () =>
+    windows('^procdeck-app$').find((w) => run('xdotool', ['getwindowname', w.id]).trim() === 'Quit Procdeck'),
+  );
+  await shot('desktop-05-quit-question');
+  run('xdotool', ['windowactivate', '--sync', dialog.id]);
+  // The question's buttons are "Stop them and quit", "Leave them running and quit", "Cancel";
+  // the first has the focus, and Enter presses it (another answer would leave the port held).
+  run('xdotool', ['key', '--clearmodifiers', 'Return']);
+  await until('the port to be free', async () => !(await accepts(webPort)));
+  await until('the tray icon to go', () => !trayItem());
+  const web = cli('list').find((r) => r.title === 'web');
+  assert.equal(web.status, 'stopped');
 });
