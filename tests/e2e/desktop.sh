@@ -22,6 +22,9 @@ wait_for() {
     sleep 0.1
   done
   echo "e2e: $what did not come up" >&2
+  # Whether the X server is still there, and still answers, tells a dead display from a slow one.
+  echo "e2e: Xvfb (pid $xvfb_pid) is $(kill -0 "$xvfb_pid" 2>/dev/null && echo running || echo gone);" \
+    "$DISPLAY $(xdpyinfo >/dev/null 2>&1 && echo answers || echo does not answer)" >&2
   tail -n 20 "$work"/xvfb.log "$work"/openbox.log "$work"/panel.log "$work"/dunst.log >&2 || true
   return 1
 }

@@ -62,7 +62,8 @@ pids+=("$dbus_pid")
 # Xvfb picks a free display itself and writes its number once it accepts connections, so
 # neither a display left by another run nor a slow start on a loaded machine can get in the way.
 setsid Xvfb -displayfd 3 -screen 0 1400x900x24 -nolisten tcp 3>"$work/display" >"$work/xvfb.log" 2>&1 &
-pids+=($!)
+xvfb_pid=$!
+pids+=("$xvfb_pid")
 display=""
 for _ in $(seq 600); do
   number="$(tr -dc '0-9' <"$work/display")"
