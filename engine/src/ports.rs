@@ -154,17 +154,7 @@ fn processes_holding(inodes: &HashSet<u64>) -> HashSet<u32> {
     if inodes.is_empty() {
         return out;
     }
-    let Ok(entries) = fs::read_dir("/proc") else {
-        return out;
-    };
-    for entry in entries.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|n| n.parse::<u32>().ok())
-        else {
-            continue;
-        };
+    for pid in procinfo::pids() {
         if !socket_inodes(pid).is_disjoint(inodes) {
             out.insert(pid);
         }

@@ -112,6 +112,17 @@ pub fn descendants(root: u32) -> Vec<u32> {
 /// Every process of the system, read in one pass over `/proc`. Each entry is one read of its
 /// `stat`, so a process's parent, start time and counters always belong together; a process
 /// that ends during the pass is simply missing.
+/// Every process's pid, as `/proc` lists them now (empty when it cannot be read).
+pub fn pids() -> Vec<u32> {
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()))
+        .collect()
+}
+
 #[derive(Debug, Default)]
 pub struct ProcessTable {
     stats: HashMap<u32, Stat>,
@@ -122,17 +133,7 @@ pub struct ProcessTable {
 impl ProcessTable {
     pub fn read() -> ProcessTable {
         let mut table = ProcessTable::default();
-        let Ok(entries) = fs::read_dir("/proc") else {
-            return table;
-        };
-        for entry in entries.flatten() {
-            let Some(pid) = entry
-                .file_name()
-                .to_str()
-                .and_then(|n| n.parse::<u32>().ok())
-            else {
-                continue;
-            };
+        for pid in pids() {
             if let Some(s) = stat(pid) {
                 if s.state != 'Z' && s.state != 'X' {
                     table.children.entry(s.ppid).or_default().push(pid);

@@ -54,15 +54,7 @@ fn rounds(ws: &Workspace) -> Result<()> {
     let total = t.elapsed().as_secs_f64();
     let cpu_ms = (cpu_ticks() - ticks_before) as f64 / hz as f64 * 1000.0 / ROUNDS as f64;
     walls.sort_by(f64::total_cmp);
-    let processes = std::fs::read_dir("/proc").map_or(0, |d| {
-        d.flatten()
-            .filter(|e| {
-                e.file_name()
-                    .to_str()
-                    .is_some_and(|n| n.parse::<u32>().is_ok())
-            })
-            .count()
-    });
+    let processes = procdeck_engine::procinfo::pids().len();
     println!(
         "  procdeck: {ROUNDS} rounds in {total:.2} s; per round median {:.2} ms, p99 {:.2} ms wall, {cpu_ms:.2} ms CPU ({processes} processes on the machine)",
         crate::percentile(&walls, 0.5),
