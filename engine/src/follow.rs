@@ -1,13 +1,14 @@
 //! Following a process's output: what is there from an offset, then new output as it is written,
-//! until the process ends. Woken by inotify on the process folder (the `notify` crate); the only
+//! until the process ends; and waiting for that end. Woken by inotify on the process folder (the `notify` crate); the only
 //! timed wake-up is a slow safety net for a shim that dies without a word.
 
+use std::ffi::OsStr;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use notify::{RecursiveMode, Watcher};
+use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 
 use crate::error::{Error, Result};
 use crate::output::{self, OutputSource, ReadMethod, ReadRequest};
@@ -69,18 +70,9 @@ impl Workspace {
     ) -> Result<FollowEnd> {
         self.get(id)?;
         let dir = self.process_dir(id)?;
-        let (tx, rx) = mpsc::channel::<()>();
         // Only changes wake the loop: its own reads (output.log, output.meta.json) are
         // reported as accesses and would otherwise wake it again at once, forever.
-        let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
-            if !matches!(&res, Ok(e) if e.kind.is_access()) {
-                let _ = tx.send(());
-            }
-        })
-        .map_err(|e| Error::Watch(e.to_string()))?;
-        watcher
-            .watch(&dir, RecursiveMode::NonRecursive)
-            .map_err(|e| Error::Watch(e.to_string()))?;
+        let (_watcher, rx) = watch_folder(&dir, |e| !e.kind.is_access())?;
 
         let shim = procdir::read_json::<ShimInfo>(&dir.join(procdir::SHIM))?;
         let mut src = OutputSource::open(id, &dir)?;
@@ -129,6 +121,66 @@ impl Workspace {
             }
         }
     }
+}
+
+impl Workspace {
+    /// Waits until the process is no longer running, up to `timeout` (forever when None): until
+    /// its exit is recorded, or its shim is gone without recording one. The shim records the exit
+    /// before it syncs the output to disk, so a waiter is not held back by that writeback.
+    pub fn wait(&self, id: &str, timeout: Option<Duration>) -> Result<ProcessRecord> {
+        let record = self.get(id)?;
+        if !record.status.is_running() {
+            return Ok(record);
+        }
+        let dir = self.process_dir(id)?;
+        // Woken only by the exit record: the output's writes would wake the wait for nothing.
+        let (_watcher, rx) = watch_folder(&dir, |e| {
+            e.paths
+                .iter()
+                .any(|p| p.file_name() == Some(OsStr::new(procdir::EXIT)))
+        })?;
+        let shim = procdir::read_json::<ShimInfo>(&dir.join(procdir::SHIM))?;
+        let limit = timeout.unwrap_or(Duration::from_secs(u64::from(u32::MAX)));
+        // A timeout too large to add is as good as forever.
+        let deadline = Instant::now().checked_add(limit);
+        loop {
+            if has_ended(&dir, shim.as_ref()) {
+                return self.get(id);
+            }
+            let left = match deadline {
+                Some(d) => d.saturating_duration_since(Instant::now()),
+                None => SAFETY_NET,
+            };
+            if left.is_zero() {
+                return Err(Error::Timeout(limit.as_secs_f64(), format!("{id} to end")));
+            }
+            match rx.recv_timeout(SAFETY_NET.min(left)) {
+                Ok(()) | Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    return Err(Error::Watch("the file watcher stopped".into()));
+                }
+            }
+        }
+    }
+}
+
+/// Watches the files directly inside `dir` (inotify through the `notify` crate); the receiver
+/// gets one message per event that `wanted` accepts. Events stop when the watcher is dropped.
+fn watch_folder(
+    dir: &Path,
+    wanted: impl Fn(&notify::Event) -> bool + Send + 'static,
+) -> Result<(RecommendedWatcher, mpsc::Receiver<()>)> {
+    let (tx, rx) = mpsc::channel::<()>();
+    let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+        if res.as_ref().map_or(true, &wanted) {
+            let _ = tx.send(());
+        }
+    })
+    .map_err(|e| Error::Watch(e.to_string()))?;
+    watcher
+        .watch(dir, RecursiveMode::NonRecursive)
+        .map_err(|e| Error::Watch(e.to_string()))?;
+    Ok((watcher, rx))
 }
 
 fn has_ended(dir: &Path, shim: Option<&ShimInfo>) -> bool {

@@ -4,7 +4,7 @@
 //!
 //! It detaches (fork, setsid), becomes a child subreaper so that even double-forked descendants
 //! stay its children, runs `/bin/bash -c COMMAND` with stdout and stderr on one pipe that it
-//! splices into `output.log` (arrival order kept, the cap enforced without the child's help), and
+//! copies into `output.log` (arrival order kept, the cap enforced without the child's help), and
 //! when the command ends or a stop is asked for (SIGTERM) it runs SIGTERM → grace → SIGKILL over
 //! the whole tree, reaps everything and writes `exit.json` atomically. Nothing here depends on
 //! the app or CLI that started it staying alive. A full disk pauses the output: the bytes wait in
@@ -35,11 +35,10 @@ pub const SHIM_ARG: &str = "__procdeck-shim";
 pub const SHELL: &str = "/bin/bash";
 
 const PIPE_SIZE: i32 = 1 << 20;
-const SPLICE_CHUNK: usize = 1 << 20;
+/// One read from the pipe, one write to the file. Small enough that the bytes are still in the
+/// CPU's cache when they are written out: larger chunks (256 KiB, 1 MiB) and `splice` of up to
+/// 1 MiB were slower (docs/benchmarks.md).
 const COPY_CHUNK: usize = 64 * 1024;
-/// Under a cap, one drain moves at most a quarter of it (but no less than this), which bounds
-/// how far the output can run ahead of the rotation.
-const SPLICE_CHUNK_CAPPED_MIN: usize = 64 * 1024;
 /// How often the tree is looked at again while it is being terminated, to catch processes
 /// forked after the last look.
 const RESCAN: Duration = Duration::from_millis(20);
@@ -48,6 +47,14 @@ const RESCAN: Duration = Duration::from_millis(20);
 const PIPE_LINGER: Duration = Duration::from_secs(1);
 /// The most time SIGKILL is repeated before the shim records survivors and ends.
 const KILL_GIVE_UP: Duration = Duration::from_secs(10);
+/// Under a flood (bytes found again less than `FLOOD_GAP` after the last bytes), the shim waits
+/// `FLOOD_PAUSE` before looking again, so that the writer fills the pipe without waking it for
+/// every write and one wake-up moves what many writes brought. A pipe of `FLOOD_PIPE_MIN` bytes
+/// or more takes longer than the pause to fill even at several GB/s, so the writer never blocks
+/// on it; with a smaller pipe the shim does not pause.
+const FLOOD_GAP: Duration = Duration::from_millis(1);
+const FLOOD_PAUSE: Duration = Duration::from_micros(500);
+const FLOOD_PIPE_MIN: usize = 512 * 1024;
 /// While the disk is full, how often writing is tried again. Meanwhile the output waits in the
 /// pipe and the command blocks on its writes.
 const DISK_FULL_RETRY: Duration = Duration::from_millis(250);
@@ -161,6 +168,8 @@ struct Shim {
     killing_since: Option<Instant>,
     termed: HashSet<u32>,
     pipe: Option<OwnedFd>,
+    /// True when the pipe is big enough to pause under a flood (see `FLOOD_PAUSE`).
+    pipe_is_big: bool,
     sigfd: OwnedFd,
     out: File,
     written: u64,
@@ -169,10 +178,9 @@ struct Shim {
     cap: u64,
     /// Present when there is a cap and the file system can punch holes.
     rotation: Option<Rotation>,
-    splice_len: usize,
-    splice_ok: bool,
-    /// Read from the pipe but not yet written (copy fallback only).
-    pending: Vec<u8>,
+    /// The copy buffer; `buf[pending]` was read from the pipe but is not written yet.
+    buf: Box<[u8]>,
+    pending: std::ops::Range<usize>,
     grace: Duration,
     disk_full_logged: bool,
 }
@@ -192,7 +200,7 @@ impl Shim {
         let written = out.metadata().map(|m| m.len()).unwrap_or(0);
         let punch_ok = punch_hole(&out, 0).is_ok();
 
-        let (read_end, write_end) =
+        let (read_end, write_end, pipe_size) =
             make_pipe().map_err(|e| format!("cannot create a pipe: {e}"))?;
         let sigfd = block_signals().map_err(|e| format!("cannot set up signals: {e}"))?;
         // Started after the signals are blocked, so that the thread inherits the mask and every
@@ -277,21 +285,15 @@ impl Shim {
             killing_since: None,
             termed: HashSet::new(),
             pipe: Some(read_end),
+            pipe_is_big: pipe_size >= FLOOD_PIPE_MIN,
             sigfd,
             out,
             written,
             kept_from,
             cap: spec.output_cap_bytes,
-            splice_len: if rotation.is_some() {
-                usize::try_from(spec.output_cap_bytes / 4)
-                    .unwrap_or(SPLICE_CHUNK)
-                    .clamp(SPLICE_CHUNK_CAPPED_MIN, SPLICE_CHUNK)
-            } else {
-                SPLICE_CHUNK
-            },
             rotation,
-            splice_ok: true,
-            pending: Vec::new(),
+            buf: vec![0u8; COPY_CHUNK].into_boxed_slice(),
+            pending: 0..0,
             grace: Duration::from_millis(spec.stop_grace_ms),
             disk_full_logged: false,
         })
@@ -300,6 +302,7 @@ impl Shim {
     fn supervise(&mut self) -> i32 {
         let mut tree_gone_at: Option<Instant> = None;
         let mut disk_full = false;
+        let mut last_bytes_at: Option<Instant> = None;
         loop {
             if self.main_reaped && self.tree_is_empty() {
                 let gone = *tree_gone_at.get_or_insert_with(Instant::now);
@@ -336,7 +339,16 @@ impl Shim {
             if n < 0 || fds[0].revents != 0 {
                 self.handle_signals();
             }
+            let before = self.written;
             disk_full = matches!(self.drain(), Drain::DiskFull);
+            if self.written > before {
+                let now = Instant::now();
+                let flood = last_bytes_at.is_some_and(|t| now - t < FLOOD_GAP);
+                if flood && self.pipe_is_big {
+                    std::thread::sleep(FLOOD_PAUSE);
+                }
+                last_bytes_at = Some(now);
+            }
             self.advance_termination();
         }
         while matches!(self.drain(), Drain::DiskFull) {
@@ -469,12 +481,7 @@ impl Shim {
         };
         let fd = pipe.as_raw_fd();
         let result = loop {
-            let n = if self.splice_ok {
-                self.splice_once(fd)
-            } else {
-                self.copy_once(fd)
-            };
-            match n {
+            match self.copy_once(fd) {
                 Ok(0) => break Drain::Eof,
                 Ok(n) => {
                     self.written += n as u64;
@@ -483,10 +490,6 @@ impl Shim {
                 Err(e) => match e.raw_os_error() {
                     Some(libc::EAGAIN) => break Drain::Empty,
                     Some(libc::EINTR) => {}
-                    Some(libc::EINVAL) if self.splice_ok => {
-                        log(format_args!("splice unsupported here, copying instead"));
-                        self.splice_ok = false;
-                    }
                     Some(libc::ENOSPC) | Some(libc::EDQUOT) => {
                         if !self.disk_full_logged {
                             log(format_args!(
@@ -514,56 +517,41 @@ impl Shim {
         result
     }
 
-    fn splice_once(&mut self, pipe: RawFd) -> io::Result<usize> {
-        let mut off = self.written as libc::loff_t;
-        // SAFETY: splice between two fds we own, with a valid offset pointer for the file side.
-        let n = unsafe {
-            libc::splice(
-                pipe,
-                std::ptr::null_mut(),
-                self.out.as_raw_fd(),
-                &mut off,
-                self.splice_len,
-                libc::SPLICE_F_MOVE | libc::SPLICE_F_NONBLOCK,
-            )
-        };
-        if n < 0 {
-            Err(io::Error::last_os_error())
-        } else {
-            Ok(n as usize)
-        }
-    }
-
-    /// The fallback where splice is refused: a plain read and positioned write. Bytes taken
-    /// from the pipe that could not be written yet wait in `pending` and go first next time; while
-    /// any wait, nothing more is read, so the rest stays in the pipe.
+    /// One read from the pipe and its write at the end of the output. Bytes read that could not
+    /// be written yet wait in `buf[pending]` and go first next time; while any wait, nothing more
+    /// is read, so the rest stays in the pipe and the command blocks once it is full.
     fn copy_once(&mut self, pipe: RawFd) -> io::Result<usize> {
         if self.pending.is_empty() {
-            let mut buf = vec![0u8; COPY_CHUNK];
             // SAFETY: reading into an owned buffer of the stated length.
-            let n = unsafe { libc::read(pipe, buf.as_mut_ptr() as *mut libc::c_void, buf.len()) };
+            let n = unsafe {
+                libc::read(
+                    pipe,
+                    self.buf.as_mut_ptr() as *mut libc::c_void,
+                    self.buf.len(),
+                )
+            };
             if n < 0 {
                 return Err(io::Error::last_os_error());
             }
             if n == 0 {
                 return Ok(0);
             }
-            buf.truncate(n as usize);
-            self.pending = buf;
+            self.pending = 0..n as usize;
         }
         self.write_pending()
     }
 
-    /// Writes as much of `pending` as the disk takes at the end of the output; returns how many
-    /// bytes that was, or the error that stopped the first byte.
+    /// Writes as much of `buf[pending]` as the disk takes at the end of the output; returns how
+    /// many bytes that was, or the error that stopped the first byte.
     fn write_pending(&mut self) -> io::Result<usize> {
         use std::os::unix::fs::FileExt;
         let mut done = 0;
         while done < self.pending.len() {
-            match self
-                .out
-                .write_at(&self.pending[done..], self.written + done as u64)
-            {
+            let from = self.pending.start + done;
+            match self.out.write_at(
+                &self.buf[from..self.pending.end],
+                self.written + done as u64,
+            ) {
                 Ok(0) if done == 0 => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(0) => break,
                 Ok(w) => done += w,
@@ -572,7 +560,7 @@ impl Shim {
                 Err(_) => break,
             }
         }
-        self.pending.drain(..done);
+        self.pending.start += done;
         Ok(done)
     }
 
@@ -651,7 +639,9 @@ fn is_executable_file(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
-fn make_pipe() -> io::Result<(OwnedFd, OwnedFd)> {
+/// A pipe for the command's output, its read end non-blocking; returns both ends and the pipe's
+/// size in bytes.
+fn make_pipe() -> io::Result<(OwnedFd, OwnedFd, usize)> {
     let mut fds = [0; 2];
     // SAFETY: pipe2 fills two fds that we then own.
     if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
@@ -661,12 +651,13 @@ fn make_pipe() -> io::Result<(OwnedFd, OwnedFd)> {
     let (r, w) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
     // SAFETY: fcntl on fds we own. A bigger pipe means fewer wake-ups under heavy output; the
     // default size is fine when the system refuses.
-    unsafe {
+    let size = unsafe {
         libc::fcntl(r.as_raw_fd(), libc::F_SETPIPE_SZ, PIPE_SIZE);
         let flags = libc::fcntl(r.as_raw_fd(), libc::F_GETFL);
         libc::fcntl(r.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK);
-    }
-    Ok((r, w))
+        libc::fcntl(r.as_raw_fd(), libc::F_GETPIPE_SZ)
+    };
+    Ok((r, w, usize::try_from(size).unwrap_or(0)))
 }
 
 /// Blocks the signals the shim handles and returns a signalfd for them. Handled signals are

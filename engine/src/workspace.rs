@@ -291,19 +291,6 @@ impl Workspace {
         Ok(done)
     }
 
-    /// Waits until the process is no longer running, up to `timeout` (forever when None).
-    pub fn wait(&self, id: &str, timeout: Option<Duration>) -> Result<ProcessRecord> {
-        let record = self.get(id)?;
-        let (Some(sup), true) = (record.supervisor.clone(), record.status.is_running()) else {
-            return Ok(record);
-        };
-        let limit = timeout.unwrap_or(Duration::from_secs(u64::from(u32::MAX)));
-        if !procinfo::wait_exit(sup.shim_pid, sup.shim_start_time, limit) {
-            return Err(Error::Timeout(limit.as_secs_f64(), format!("{id} to end")));
-        }
-        self.get(id)
-    }
-
     /// Stops the process if it runs, then deletes its record and its folder.
     pub fn remove(&self, id: &str) -> Result<()> {
         self.stop(id, StopRequest::default())?;
