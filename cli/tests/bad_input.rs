@@ -223,6 +223,12 @@ fn a_store_made_read_only_later_fails_cleanly() {
     let rec: procdeck_engine::ProcessRecord = serde_json::from_slice(&out.stdout).unwrap();
     let out = run(&["wait", &rec.id, "--timeout", "60"]);
     assert!(out.status.success(), "{out:?}");
+    // `wait` answers once the exit is recorded; the shim syncs the output and closes it a moment
+    // later, and a file system cannot be made read-only while a file is open for writing on it.
+    let shim = shim_ids_in(mnt.path(), &rec.id);
+    wait_until("the shim to end", PATIENCE, || {
+        !procdeck_engine::procinfo::is_alive(shim.shim_pid, shim.shim_start_time)
+    });
     assert!(mnt.remount("ro"), "remount read-only");
     let out = run(&["start", "--", "echo after"]);
     let err = check_failure(&out);

@@ -201,9 +201,7 @@ impl TestWs {
     }
 
     pub fn shim_ids(&self, id: &str) -> ShimIds {
-        let path = self.process_dir(id).join("shim.json");
-        let text = std::fs::read_to_string(&path).expect("read shim.json");
-        parse_shim_ids(&text).expect("shim.json has pids")
+        shim_ids_in(self.path(), id)
     }
 
     /// `shim.json` of every process ever started here.
@@ -222,6 +220,16 @@ impl TestWs {
         }
         out
     }
+}
+
+/// The pids in `shim.json` of process `id` of the workspace at `folder`.
+pub fn shim_ids_in(folder: &Path, id: &str) -> ShimIds {
+    let path = folder
+        .join(".procdeck/processes")
+        .join(id)
+        .join("shim.json");
+    let text = std::fs::read_to_string(&path).expect("read shim.json");
+    parse_shim_ids(&text).expect("shim.json has pids")
 }
 
 fn parse_shim_ids(text: &str) -> Option<ShimIds> {
