@@ -13,7 +13,7 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use crate::output::plain::strip_ansi;
-use crate::procinfo;
+use crate::platform;
 
 /// `TCP_LISTEN` in the kernel's `st` column.
 const STATE_LISTEN: u8 = 0x0A;
@@ -64,7 +64,7 @@ struct TcpRow {
 /// sorted by port then address.
 pub fn listening_ports(root_pid: u32) -> Vec<ListeningPort> {
     let mut pids = vec![root_pid];
-    pids.extend(procinfo::descendants(root_pid));
+    pids.extend(platform::descendants(root_pid));
     // Parents come before their children here, so a socket shared after fork() is attributed to
     // the process that opened it (a server's master, not one of its workers).
     let mut owner_of: HashMap<u64, u32> = HashMap::new();
@@ -132,7 +132,7 @@ pub fn who_listens_on(port: u16) -> Option<PortOwner> {
     let pid = holders
         .iter()
         .copied()
-        .find(|&p| procinfo::stat(p).is_none_or(|s| !holders.contains(&s.ppid)))
+        .find(|&p| platform::stat(p).is_none_or(|s| !holders.contains(&s.ppid)))
         .or_else(|| holders.iter().copied().min());
     let row = pid
         .and_then(|p| {
@@ -154,7 +154,7 @@ fn processes_holding(inodes: &HashSet<u64>) -> HashSet<u32> {
     if inodes.is_empty() {
         return out;
     }
-    for pid in procinfo::pids() {
+    for pid in platform::pids() {
         if !socket_inodes(pid).is_disjoint(inodes) {
             out.insert(pid);
         }

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use crate::output::{OutputMeta, OUTPUT_FILE};
 use crate::procdir::{self, ExitInfo, ShimInfo, Spec, StopFile};
-use crate::{atomic, procinfo};
+use crate::{atomic, platform};
 
 mod rotation;
 use rotation::{punch_hole, Rotation};
@@ -263,10 +263,10 @@ impl Shim {
         let me = std::process::id();
         let info = ShimInfo {
             shim_pid: me,
-            shim_start_time: procinfo::start_time(me).unwrap_or(0),
+            shim_start_time: platform::start_time(me).unwrap_or(0),
             pid: main_pid,
-            pid_start_time: procinfo::start_time(main_pid).unwrap_or(0),
-            boot_id: procinfo::boot_id().unwrap_or_default(),
+            pid_start_time: platform::start_time(main_pid).unwrap_or(0),
+            boot_id: platform::boot_id().unwrap_or_default(),
         };
         if let Err(e) = atomic::write_json(&dir.join(procdir::SHIM), &info) {
             // SAFETY: kill of the process group we just created.
@@ -450,7 +450,7 @@ impl Shim {
             // SAFETY: the group is ours: its leader is our unreaped child, so its id is not reused.
             unsafe { libc::kill(-(self.main_pid as i32), sig) };
         }
-        for pid in procinfo::descendants(self.me) {
+        for pid in platform::descendants(self.me) {
             if sig == libc::SIGTERM && !self.termed.insert(pid) {
                 continue;
             }
@@ -472,7 +472,7 @@ impl Shim {
     }
 
     fn tree_is_empty(&self) -> bool {
-        procinfo::descendants(self.me).is_empty()
+        platform::descendants(self.me).is_empty()
     }
 
     fn drain(&mut self) -> Drain {
@@ -586,7 +586,7 @@ impl Shim {
         if let Some(rotation) = self.rotation.take() {
             rotation.finish();
         }
-        let survivors = procinfo::descendants(self.me);
+        let survivors = platform::descendants(self.me);
         if !survivors.is_empty() {
             log(format_args!(
                 "gave up on {survivors:?}: they survived SIGKILL"

@@ -19,7 +19,7 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::id;
-use crate::procinfo::{self, ProcessTable};
+use crate::platform::{self, ProcessTable};
 use crate::workspace::Workspace;
 
 /// What a running process's tree costs now.
@@ -68,13 +68,13 @@ impl UsageSampler {
     /// Measures every tree of `trees` whose root is alive with its recorded start time, from
     /// one read of the process table; the others are left out of the answer.
     pub fn sample(&mut self, trees: &[Tree]) -> BTreeMap<String, Usage> {
-        let Some(page) = procinfo::page_size() else {
+        let Some(page) = platform::page_size() else {
             tracing::warn!("the page size is unknown: no process is measured");
             return BTreeMap::new();
         };
         let table = ProcessTable::read();
         let at = Instant::now();
-        let ticks_per_second = procinfo::clock_ticks_per_second();
+        let ticks_per_second = platform::clock_ticks_per_second();
         let mut out = BTreeMap::new();
         let mut next = HashMap::new();
         for tree in trees {
@@ -191,7 +191,7 @@ mod tests {
             Tree {
                 key: key.to_owned(),
                 root,
-                root_start_time: procinfo::start_time(root).expect("start time"),
+                root_start_time: platform::start_time(root).expect("start time"),
             }
         }
     }

@@ -3,7 +3,6 @@
 use std::fs::File;
 use std::io::{self, Write};
 use std::ops::Range;
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -98,7 +97,7 @@ impl OutputSource {
     pub fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize> {
         let Some(file) = &self.file else { return Ok(0) };
         loop {
-            match file.read_at(buf, offset) {
+            match crate::platform::read_at(file, buf, offset) {
                 Ok(n) => {
                     self.bytes_read.fetch_add(n as u64, Ordering::Relaxed);
                     return Ok(n);

@@ -1,0 +1,237 @@
+//! The platform layer: the one face through which the engine asks the operating system about
+//! processes, signals and files. Everything the OS decides sits behind the functions and types
+//! of this file; the rest of the engine holds the rules and calls them.
+//!
+//! Behind the face, one module per family: `unix/` for what Linux and macOS share (POSIX
+//! signals, file flags, `flock`), `linux/` for what only Linux has (`/proc`, pidfd).
+
+use std::ffi::OsString;
+use std::fs::{File, FileType, OpenOptions};
+use std::io;
+use std::time::Duration;
+
+#[cfg(target_os = "linux")]
+mod linux;
+#[cfg(target_os = "linux")]
+use linux as os;
+#[cfg(unix)]
+mod unix;
+
+mod table;
+
+pub use table::ProcessTable;
+
+// ---------------------------------------------------------------------------------------------
+// Processes
+
+/// What the system says about one process at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProcessStat {
+    /// The scheduler's one-letter state (`R`, `S`, `Z` for a zombie…).
+    pub state: char,
+    pub ppid: u32,
+    pub pgrp: i32,
+    pub session: i32,
+    /// CPU time spent in user and kernel mode, in clock ticks ([`clock_ticks_per_second`]).
+    pub cpu_ticks: u64,
+    /// When the process started, in clock ticks after boot: with the pid and the boot id it names
+    /// one process, so a reused pid is never trusted.
+    pub start_time: u64,
+    /// Resident set size, in pages ([`page_size`]).
+    pub rss_pages: u64,
+}
+
+impl ProcessStat {
+    /// True once the process has exited, even while it waits for its parent to reap it.
+    pub fn has_exited(&self) -> bool {
+        self.state == 'Z' || self.state == 'X'
+    }
+
+    /// True when the process sits in the session that `leader` leads (`leader` being its own
+    /// pid: it leads its own session).
+    pub fn in_session(&self, leader: u32) -> bool {
+        i64::from(self.session) == i64::from(leader)
+    }
+}
+
+/// The process `pid` as it is now; `None` when there is none.
+pub fn stat(pid: u32) -> Option<ProcessStat> {
+    os::stat(pid)
+}
+
+pub fn start_time(pid: u32) -> Option<u64> {
+    stat(pid).map(|s| s.start_time)
+}
+
+/// Identifies this boot, so that start times from an earlier boot never match. `None` when it
+/// cannot be read: an unknown boot matches no record, so nothing is trusted or signalled then.
+pub fn boot_id() -> Option<String> {
+    os::boot_id()
+}
+
+/// True when `recorded` names this boot (an empty record never does).
+pub fn is_this_boot(recorded: &str) -> bool {
+    !recorded.is_empty() && boot_id().is_some_and(|b| b == recorded)
+}
+
+/// The arguments `pid` was started with (empty for a zombie or a kernel thread).
+pub fn cmdline(pid: u32) -> Option<Vec<OsString>> {
+    os::cmdline(pid)
+}
+
+/// True when `pid` is the same process that had `start_time`, and it has not exited (a zombie
+/// waiting for its parent counts as exited).
+pub fn is_alive(pid: u32, start_time: u64) -> bool {
+    matches!(stat(pid), Some(s) if s.start_time == start_time && !s.has_exited())
+}
+
+/// Every process's pid, as the system lists them now (empty when it cannot be read).
+pub fn pids() -> Vec<u32> {
+    os::pids()
+}
+
+/// Every living process whose parent chain leads to `root`, excluding `root`.
+pub fn descendants(root: u32) -> Vec<u32> {
+    ProcessTable::read().descendants(root)
+}
+
+/// Clock ticks per second, the unit of [`ProcessStat::cpu_ticks`] and
+/// [`ProcessStat::start_time`].
+pub fn clock_ticks_per_second() -> Option<u64> {
+    unix::clock_ticks_per_second()
+}
+
+/// Bytes per page, the unit of [`ProcessStat::rss_pages`].
+pub fn page_size() -> Option<u64> {
+    unix::page_size()
+}
+
+/// Waits until the process `pid` (verified by `start_time`) has exited, up to `timeout`, without
+/// polling where the system can say when a process ends. Returns true when it has exited.
+pub fn wait_exit(pid: u32, start_time: u64, timeout: Duration) -> bool {
+    os::wait_exit(pid, start_time, timeout)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Signals
+
+/// The signals the engine sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    /// Asks a process to end (SIGTERM).
+    Terminate,
+    /// Ends it without asking (SIGKILL).
+    Kill,
+}
+
+/// True when `pid` can name one process of ours: not 0 (our own group), not 1 (init), and not
+/// beyond what the system's pid type holds, where it would name a group.
+pub fn signallable(pid: u32) -> bool {
+    pid > 1 && i32::try_from(pid).is_ok()
+}
+
+/// Sends `signal` to `pid` only if it is still the process that had `start_time`; true when it
+/// was sent.
+pub fn signal_verified(pid: u32, start_time: u64, signal: Signal) -> bool {
+    signallable(pid) && is_alive(pid, start_time) && unix::kill(pid, signal)
+}
+
+/// Sends `signal` to the process group `group` (never to our own group or to init's); true
+/// when it was sent. The caller proves the group is one it started.
+pub fn signal_group(group: u32, signal: Signal) -> bool {
+    signallable(group) && unix::kill_group(group, signal)
+}
+
+/// `SIGTERM` for 15; `signal N` for a number without a name.
+pub fn signal_name(signal: i32) -> String {
+    unix::signal_name(signal)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files
+
+/// Makes `options` open the last path component itself, never a symbolic link in its place
+/// (the open then fails, see [`is_symlink_refusal`]), and return at once on a FIFO instead of
+/// waiting for a writer. On a regular file this changes nothing else.
+pub(crate) fn no_follow(options: &mut OpenOptions) -> &mut OpenOptions {
+    unix::no_follow(options)
+}
+
+/// True when an open with [`no_follow`] failed because the path is a symbolic link.
+pub(crate) fn is_symlink_refusal(e: &io::Error) -> bool {
+    unix::is_symlink_refusal(e)
+}
+
+/// What a file that is not a regular file is, in words: "a folder", "a FIFO"…
+pub(crate) fn file_kind(kind: FileType) -> &'static str {
+    unix::file_kind(kind)
+}
+
+/// Reads into `buf` from `offset` without moving the file's cursor, so that several readers
+/// can share one open file.
+pub(crate) fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    unix::read_at(file, buf, offset)
+}
+
+/// An exclusive advisory lock across processes, held until it is dropped (closing the file
+/// releases it).
+pub(crate) struct ExclusiveLock {
+    _guard: unix::FileLockGuard,
+}
+
+/// Waits for the exclusive lock on `file`.
+pub(crate) fn lock_exclusive(file: File) -> io::Result<ExclusiveLock> {
+    unix::lock_exclusive(file).map(|guard| ExclusiveLock { _guard: guard })
+}
+
+/// Creates `link` pointing at `target`, for tests that plant links where the store expects
+/// files.
+#[cfg(test)]
+pub(crate) fn symlink(target: &std::path::Path, link: &std::path::Path) -> io::Result<()> {
+    std::os::unix::fs::symlink(target, link)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waiting_with_an_unaddable_timeout_does_not_panic() {
+        let mut child = std::process::Command::new("true")
+            .spawn()
+            .expect("spawn true");
+        let pid = child.id();
+        let start = start_time(pid).unwrap_or(0);
+        child.wait().expect("reap true");
+        assert!(wait_exit(pid, start, Duration::MAX));
+    }
+
+    #[test]
+    fn pids_that_name_a_group_or_init_are_never_signalled() {
+        for pid in [0, 1, u32::MAX, i32::MAX as u32 + 1] {
+            assert!(!signallable(pid), "{pid}");
+        }
+        assert!(signallable(2));
+        assert!(!signal_verified(
+            1,
+            start_time(1).unwrap_or(0),
+            Signal::Terminate
+        ));
+    }
+
+    #[test]
+    fn an_empty_recorded_boot_is_never_this_boot() {
+        assert!(!is_this_boot(""));
+        if let Some(boot) = boot_id() {
+            assert!(is_this_boot(&boot));
+        }
+    }
+
+    #[test]
+    fn own_process_is_alive_and_a_wrong_start_time_is_not() {
+        let me = std::process::id();
+        let st = start_time(me).expect("own stat");
+        assert!(is_alive(me, st));
+        assert!(!is_alive(me, st + 1));
+    }
+}
