@@ -238,8 +238,8 @@ impl Shim {
             .envs(&spec.env)
             .stdin(Stdio::null())
             .stdout(Stdio::from(write_clone))
-            .stderr(Stdio::from(write_end))
-            .process_group(0);
+            .stderr(Stdio::from(write_end));
+        platform::in_new_group(&mut cmd);
         // SAFETY: only async-signal-safe calls between fork and exec. The shim blocks the
         // signals it reads from its signalfd; a command must not inherit that mask, or it could
         // not be stopped with SIGTERM.
@@ -269,8 +269,8 @@ impl Shim {
             boot_id: platform::boot_id().unwrap_or_default(),
         };
         if let Err(e) = atomic::write_json(&dir.join(procdir::SHIM), &info) {
-            // SAFETY: kill of the process group we just created.
-            unsafe { libc::kill(-(main_pid as i32), libc::SIGKILL) };
+            // The process group we just created.
+            platform::signal_group(main_pid, platform::Signal::Kill);
             return Err(e.to_string());
         }
         Ok(Shim {

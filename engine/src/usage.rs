@@ -176,13 +176,9 @@ mod tests {
 
     impl Parent {
         fn start(script: &str) -> Parent {
-            use std::os::unix::process::CommandExt;
-            let child = Command::new("sh")
-                .arg("-c")
-                .arg(format!("({script}) & wait"))
-                .process_group(0)
-                .spawn()
-                .expect("spawn sh");
+            let mut cmd = Command::new("sh");
+            cmd.arg("-c").arg(format!("({script}) & wait"));
+            let child = platform::in_new_group(&mut cmd).spawn().expect("spawn sh");
             Parent(child)
         }
 
@@ -198,8 +194,8 @@ mod tests {
 
     impl Drop for Parent {
         fn drop(&mut self) {
-            // SAFETY: kill has no memory effects; the group is our unreaped child's.
-            unsafe { libc::kill(-(self.0.id() as libc::pid_t), libc::SIGKILL) };
+            // The group is our unreaped child's.
+            platform::signal_group(self.0.id(), platform::Signal::Kill);
             let _ = self.0.wait();
         }
     }

@@ -3,11 +3,14 @@
 //! of this file; the rest of the engine holds the rules and calls them.
 //!
 //! Behind the face, one module per family: `unix/` for what Linux and macOS share (POSIX
-//! signals, file flags, `flock`), `linux/` for what only Linux has (`/proc`, pidfd).
+//! signals, process groups, file flags, `flock`), `linux/` for what only Linux has (`/proc`
+//! for processes and sockets, pidfd).
 
 use std::ffi::OsString;
 use std::fs::{File, FileType, OpenOptions};
 use std::io;
+use std::net::IpAddr;
+use std::process::Command;
 use std::time::Duration;
 
 #[cfg(target_os = "linux")]
@@ -85,6 +88,12 @@ pub fn is_alive(pid: u32, start_time: u64) -> bool {
     matches!(stat(pid), Some(s) if s.start_time == start_time && !s.has_exited())
 }
 
+/// The process's name as the kernel keeps it (its executable's, cut short), for a process whose
+/// arguments are empty.
+pub fn process_name(pid: u32) -> Option<String> {
+    os::process_name(pid)
+}
+
 /// Every process's pid, as the system lists them now (empty when it cannot be read).
 pub fn pids() -> Vec<u32> {
     os::pids()
@@ -113,7 +122,13 @@ pub fn wait_exit(pid: u32, start_time: u64, timeout: Duration) -> bool {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Signals
+// Process groups and signals
+
+/// Makes `cmd` start its process as the leader of a new process group, so that the group can
+/// be signalled as one ([`signal_group`]).
+pub(crate) fn in_new_group(cmd: &mut Command) -> &mut Command {
+    unix::in_new_group(cmd)
+}
 
 /// The signals the engine sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,6 +160,34 @@ pub fn signal_group(group: u32, signal: Signal) -> bool {
 /// `SIGTERM` for 15; `signal N` for a number without a name.
 pub fn signal_name(signal: i32) -> String {
     unix::signal_name(signal)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Listening sockets
+
+/// A TCP socket in the listening state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Listener {
+    pub address: IpAddr,
+    pub port: u16,
+    /// The owning user, as the system's socket table says (readable even when the process is
+    /// not).
+    pub uid: u32,
+    /// The process holding the socket; `None` when it is not ours to inspect.
+    pub pid: Option<u32>,
+}
+
+/// The listening TCP sockets that the processes `holders` hold, each attributed to the first of
+/// `holders` that holds it (list parents before children, so that a socket shared after fork
+/// goes to the process that opened it). In whatever network namespaces the holders are.
+pub(crate) fn listeners_of(holders: &[u32]) -> Vec<Listener> {
+    os::listeners_of(holders)
+}
+
+/// Who listens on `port` (any address) in this network namespace: the process that opened the
+/// socket when it is ours to see; `None` when nothing listens there.
+pub(crate) fn port_owner(port: u16) -> Option<Listener> {
+    os::port_owner(port)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
-//! What only Linux has: `/proc`, pidfd.
+//! What only Linux has: `/proc` (processes, sockets), pidfd.
 
 mod pidfd;
 mod procfs;
+mod sockets;
 
 pub(super) use pidfd::wait_exit;
-pub(super) use procfs::{boot_id, cmdline, pids, stat};
+pub(super) use procfs::{boot_id, cmdline, pids, process_name, stat};
+pub(super) use sockets::{listeners_of, port_owner};

@@ -49,6 +49,11 @@ pub(in crate::platform) fn cmdline(pid: u32) -> Option<Vec<OsString>> {
     )
 }
 
+pub(in crate::platform) fn process_name(pid: u32) -> Option<String> {
+    let name = fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+    Some(name.trim().to_owned())
+}
+
 pub(in crate::platform) fn pids() -> Vec<u32> {
     let Ok(entries) = fs::read_dir("/proc") else {
         return Vec::new();

@@ -1,9 +1,11 @@
 //! What Linux and macOS share: POSIX signals, process groups, file flags and locks.
 
 mod files;
+mod groups;
 mod signals;
 
 pub(super) use files::{
     file_kind, is_symlink_refusal, lock_exclusive, no_follow, read_at, FileLockGuard,
 };
+pub(super) use groups::in_new_group;
 pub(super) use signals::{clock_ticks_per_second, kill, kill_group, page_size, signal_name};
