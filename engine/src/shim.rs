@@ -25,7 +25,7 @@ use crate::procdir::{self, ExitInfo, ShimInfo, Spec, StopFile};
 use crate::{atomic, platform};
 
 mod rotation;
-use rotation::{punch_hole, Rotation};
+use rotation::Rotation;
 
 /// The hidden first argument that turns a Procdeck executable into a shim.
 pub const SHIM_ARG: &str = "__procdeck-shim";
@@ -198,7 +198,7 @@ impl Shim {
             .open(&out_path)
             .map_err(|e| format!("cannot create {}: {e}", out_path.display()))?;
         let written = out.metadata().map(|m| m.len()).unwrap_or(0);
-        let punch_ok = punch_hole(&out, 0).is_ok();
+        let punch_ok = platform::punch_hole(&out, 0).is_ok();
 
         let (read_end, write_end, pipe_size) =
             make_pipe().map_err(|e| format!("cannot create a pipe: {e}"))?;
@@ -635,8 +635,7 @@ impl Shim {
 }
 
 fn is_executable_file(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && platform::is_executable(&m))
 }
 
 /// A pipe for the command's output, its read end non-blocking; returns both ends and the pipe's

@@ -11,7 +11,6 @@
 use std::collections::HashSet;
 use std::fs::{self, OpenOptions};
 use std::io::{ErrorKind, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
@@ -173,11 +172,8 @@ impl Store {
     /// symlink is reported rather than followed.
     fn create_gitignore(&self) -> Result<()> {
         let path = self.dir.join(GITIGNORE);
-        let created = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&path);
+        let created =
+            platform::no_follow(OpenOptions::new().write(true).create_new(true)).open(&path);
         let unwritable = |source| Error::Unwritable {
             path: self.root.clone(),
             source,

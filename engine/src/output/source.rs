@@ -165,7 +165,6 @@ pub fn copy_to(src: &OutputSource, start: u64, end: u64, out: &mut dyn Write) ->
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use std::os::fd::AsRawFd;
 
     /// A process folder holding `bytes` as its output.
     pub fn folder_with(bytes: &[u8]) -> tempfile::TempDir {
@@ -181,16 +180,7 @@ pub(crate) mod tests {
             .write(true)
             .open(dir.join(OUTPUT_FILE))
             .unwrap();
-        // SAFETY: plain syscall on a file descriptor this function owns.
-        let rc = unsafe {
-            libc::fallocate(
-                f.as_raw_fd(),
-                libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
-                0,
-                kept_from as libc::off_t,
-            )
-        };
-        assert_eq!(rc, 0, "punching a hole: {}", io::Error::last_os_error());
+        crate::platform::punch_hole(&f, kept_from).expect("punching a hole");
     }
 
     #[test]

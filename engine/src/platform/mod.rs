@@ -7,9 +7,10 @@
 //! for processes and sockets, pidfd).
 
 use std::ffi::OsString;
-use std::fs::{File, FileType, OpenOptions};
+use std::fs::{File, FileType, Metadata, OpenOptions, Permissions};
 use std::io;
 use std::net::IpAddr;
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
@@ -200,6 +201,11 @@ pub(crate) fn no_follow(options: &mut OpenOptions) -> &mut OpenOptions {
     unix::no_follow(options)
 }
 
+/// Makes `options` return at once when the path is a FIFO, instead of waiting for a writer.
+pub(crate) fn non_blocking(options: &mut OpenOptions) -> &mut OpenOptions {
+    unix::non_blocking(options)
+}
+
 /// True when an open with [`no_follow`] failed because the path is a symbolic link.
 pub(crate) fn is_symlink_refusal(e: &io::Error) -> bool {
     unix::is_symlink_refusal(e)
@@ -216,6 +222,38 @@ pub(crate) fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<us
     unix::read_at(file, buf, offset)
 }
 
+/// Frees `[0, end)` of `file` while keeping its size, so later offsets never move (reading there
+/// gives zeros). With `end == 0` it only asks whether the file system supports it.
+pub(crate) fn punch_hole(file: &File, end: u64) -> io::Result<()> {
+    os::punch_hole(file, end)
+}
+
+/// Makes a rename or a new name in `dir` durable. A failure loses nothing the rename did not
+/// already make visible.
+pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
+    unix::sync_dir(dir)
+}
+
+/// The permissions a file this process creates gets by default (the umask applies).
+pub(crate) fn new_file_permissions() -> Permissions {
+    unix::new_file_permissions()
+}
+
+/// True when only the file's owner may read or write it.
+pub(crate) fn is_private(meta: &Metadata) -> bool {
+    unix::is_private(meta)
+}
+
+/// True when the file may be run as a program.
+pub(crate) fn is_executable(meta: &Metadata) -> bool {
+    unix::is_executable(meta)
+}
+
+/// Creates `dir` and its missing parents, the new ones open to their owner only.
+pub(crate) fn create_private_dir_all(dir: &Path) -> io::Result<()> {
+    unix::create_private_dir_all(dir)
+}
+
 /// An exclusive advisory lock across processes, held until it is dropped (closing the file
 /// releases it).
 pub(crate) struct ExclusiveLock {
@@ -230,8 +268,21 @@ pub(crate) fn lock_exclusive(file: File) -> io::Result<ExclusiveLock> {
 /// Creates `link` pointing at `target`, for tests that plant links where the store expects
 /// files.
 #[cfg(test)]
-pub(crate) fn symlink(target: &std::path::Path, link: &std::path::Path) -> io::Result<()> {
+pub(crate) fn symlink(target: &Path, link: &Path) -> io::Result<()> {
     std::os::unix::fs::symlink(target, link)
+}
+
+/// The permission bits of `path`, for tests of what the engine creates and refuses.
+#[cfg(test)]
+pub(crate) fn mode(path: &Path) -> io::Result<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    Ok(std::fs::metadata(path)?.permissions().mode() & 0o7777)
+}
+
+#[cfg(test)]
+pub(crate) fn set_mode(path: &Path, mode: u32) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, Permissions::from_mode(mode))
 }
 
 #[cfg(test)]

@@ -1,9 +1,11 @@
-//! What only Linux has: `/proc` (processes, sockets), pidfd.
+//! What only Linux has: `/proc` (processes, sockets), pidfd, hole punching.
 
+mod holes;
 mod pidfd;
 mod procfs;
 mod sockets;
 
+pub(super) use holes::punch_hole;
 pub(super) use pidfd::wait_exit;
 pub(super) use procfs::{boot_id, cmdline, pids, process_name, stat};
 pub(super) use sockets::{listeners_of, port_owner};

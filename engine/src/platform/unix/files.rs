@@ -13,6 +13,10 @@ pub(in crate::platform) fn no_follow(options: &mut OpenOptions) -> &mut OpenOpti
     options.custom_flags((OFlag::O_NOFOLLOW | OFlag::O_NONBLOCK).bits())
 }
 
+pub(in crate::platform) fn non_blocking(options: &mut OpenOptions) -> &mut OpenOptions {
+    options.custom_flags(OFlag::O_NONBLOCK.bits())
+}
+
 pub(in crate::platform) fn is_symlink_refusal(e: &io::Error) -> bool {
     e.raw_os_error() == Some(Errno::ELOOP as i32)
 }

@@ -2,10 +2,14 @@
 
 mod files;
 mod groups;
+mod perms;
 mod signals;
 
 pub(super) use files::{
-    file_kind, is_symlink_refusal, lock_exclusive, no_follow, read_at, FileLockGuard,
+    file_kind, is_symlink_refusal, lock_exclusive, no_follow, non_blocking, read_at, FileLockGuard,
 };
 pub(super) use groups::in_new_group;
+pub(super) use perms::{
+    create_private_dir_all, is_executable, is_private, new_file_permissions, sync_dir,
+};
 pub(super) use signals::{clock_ticks_per_second, kill, kill_group, page_size, signal_name};
