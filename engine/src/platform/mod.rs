@@ -3,15 +3,16 @@
 //! of this file; the rest of the engine holds the rules and calls them.
 //!
 //! Behind the face, one module per family: `unix/` for what Linux and macOS share (POSIX
-//! signals, process groups, file flags, `flock`), `linux/` for what only Linux has (`/proc`
-//! for processes and sockets, pidfd).
+//! signals, process groups, file flags, `flock`, the login shell), `linux/` for what only Linux
+//! has (`/proc` for processes and sockets, pidfd, waiting on a child without reaping it, hole
+//! punching).
 
 use std::ffi::OsString;
 use std::fs::{File, FileType, Metadata, OpenOptions, Permissions};
 use std::io;
 use std::net::IpAddr;
-use std::path::Path;
-use std::process::Command;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus};
 use std::time::Duration;
 
 #[cfg(target_os = "linux")]
@@ -116,6 +117,12 @@ pub fn page_size() -> Option<u64> {
     unix::page_size()
 }
 
+/// True once our child `child` has exited; it is left unreaped, so its pid (and its group's id)
+/// cannot be reused meanwhile.
+pub(crate) fn child_has_exited(child: &Child) -> io::Result<bool> {
+    os::child_has_exited(child)
+}
+
 /// Waits until the process `pid` (verified by `start_time`) has exited, up to `timeout`, without
 /// polling where the system can say when a process ends. Returns true when it has exited.
 pub fn wait_exit(pid: u32, start_time: u64, timeout: Duration) -> bool {
@@ -161,6 +168,42 @@ pub fn signal_group(group: u32, signal: Signal) -> bool {
 /// `SIGTERM` for 15; `signal N` for a number without a name.
 pub fn signal_name(signal: i32) -> String {
     unix::signal_name(signal)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The login shell
+
+/// What a login shell printed, and how it ended.
+pub(crate) struct ShellCapture {
+    /// `None` when it was still running at the deadline (it has been killed since).
+    pub exit: Option<ExitStatus>,
+    /// The start of its stdout (an environment is a few KiB; 16 MiB at most are kept).
+    pub stdout: Vec<u8>,
+    /// The end of its stderr.
+    pub stderr: Vec<u8>,
+}
+
+/// The user's login shell: `$SHELL` when it is an absolute path to an executable file, else
+/// the first of /bin/bash and /bin/sh that exists.
+pub(crate) fn user_shell() -> PathBuf {
+    unix::user_shell()
+}
+
+/// Runs `shell` as an interactive login shell on `script`, with `env` set, in `home` (or `/`
+/// without a usable one), in a session of its own without a terminal. Reads what it prints
+/// until it has exited and its pipes close, or until `deadline`; once `printed` has appeared
+/// on stdout, logout files get one second more. Whatever the startup files left running in its
+/// session is killed before this returns, and the shell is reaped. An error means it could not
+/// be started.
+pub(crate) fn run_login_shell(
+    shell: &Path,
+    script: &str,
+    env: (&str, &str),
+    home: Option<&Path>,
+    deadline: std::time::Instant,
+    printed: &[u8],
+) -> io::Result<ShellCapture> {
+    unix::run_login_shell(shell, script, env, home, deadline, printed)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,10 +1,13 @@
-//! What only Linux has: `/proc` (processes, sockets), pidfd, hole punching.
+//! What only Linux has: `/proc` (processes, sockets), pidfd, waiting on a child without reaping
+//! it, hole punching.
 
+mod children;
 mod holes;
 mod pidfd;
 mod procfs;
 mod sockets;
 
+pub(super) use children::child_has_exited;
 pub(super) use holes::punch_hole;
 pub(super) use pidfd::wait_exit;
 pub(super) use procfs::{boot_id, cmdline, pids, process_name, stat};

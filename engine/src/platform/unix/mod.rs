@@ -2,6 +2,7 @@
 
 mod files;
 mod groups;
+mod login_shell;
 mod perms;
 mod signals;
 
@@ -9,6 +10,7 @@ pub(super) use files::{
     file_kind, is_symlink_refusal, lock_exclusive, no_follow, non_blocking, read_at, FileLockGuard,
 };
 pub(super) use groups::in_new_group;
+pub(super) use login_shell::{run_login_shell, user_shell};
 pub(super) use perms::{
     create_private_dir_all, is_executable, is_private, new_file_permissions, sync_dir,
 };
