@@ -3,9 +3,9 @@
 //! of this file; the rest of the engine holds the rules and calls them.
 //!
 //! Behind the face, one module per family: `unix/` for what Linux and macOS share (POSIX
-//! signals, process groups, file flags, `flock`, the login shell), `linux/` for what only Linux
-//! has (`/proc` for processes and sockets, pidfd, waiting on a child without reaping it, hole
-//! punching).
+//! signals, process groups, reaping, file flags, `flock`, the shells), `linux/` for what only
+//! Linux has (`/proc` for processes and sockets, pidfd, waiting on a child without reaping it,
+//! hole punching, and the supervisor's child subreaper, signalfd and pipe size).
 
 use std::ffi::OsString;
 use std::fs::{File, FileType, Metadata, OpenOptions, Permissions};
@@ -165,9 +165,117 @@ pub fn signal_group(group: u32, signal: Signal) -> bool {
     signallable(group) && unix::kill_group(group, signal)
 }
 
+/// Sends `signal` to `pid`, a descendant of this process, which is its subreaper: the pid
+/// cannot be reused before this process reaps it, so it needs no start time.
+pub(crate) fn signal_descendant(pid: u32, signal: Signal) -> bool {
+    signallable(pid) && unix::kill(pid, signal)
+}
+
 /// `SIGTERM` for 15; `signal N` for a number without a name.
 pub fn signal_name(signal: i32) -> String {
     unix::signal_name(signal)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The shim: supervising one command
+
+/// The shell that runs every command line, by absolute path.
+pub(crate) fn command_shell() -> &'static Path {
+    unix::command_shell()
+}
+
+/// A command that runs `command`, a command line, with [`command_shell`].
+pub(crate) fn shell_command(command: &str) -> Command {
+    unix::shell_command(command)
+}
+
+/// Leaves the process that started us (which is free to exit and reap what it ran) and becomes
+/// a supervisor: leader of a new session, and the reaper of every orphaned descendant, so that
+/// even double-forked processes stay in its tree. Only while no other thread exists.
+pub(crate) fn detach_as_supervisor() -> io::Result<()> {
+    os::detach()
+}
+
+/// Points stdout and stderr at `to`.
+pub(crate) fn redirect_stdio(to: &File) -> io::Result<()> {
+    unix::redirect_stdio(to)
+}
+
+/// The file that discards what is written to it.
+pub(crate) fn null_device() -> &'static Path {
+    unix::null_device()
+}
+
+/// What a supervisor is told through signals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SupervisorSignal {
+    /// A child ended (several may have, and they may have been told as one).
+    ChildEnded,
+    /// Stop, with the grace the stop file says (SIGTERM, SIGINT, SIGHUP).
+    Stop,
+    /// Stop without grace (SIGUSR1).
+    StopNow,
+}
+
+/// The signals a supervisor handles, received in its loop instead of in handlers: set up once,
+/// before any thread starts (threads inherit what is set here), after resetting them to their
+/// defaults so that a starter that ignored SIGTERM does not pass that on.
+pub(crate) struct SupervisorSignals(os::Signals);
+
+impl SupervisorSignals {
+    pub(crate) fn install() -> io::Result<SupervisorSignals> {
+        os::Signals::install().map(SupervisorSignals)
+    }
+
+    /// The signals received since the last call, without waiting.
+    pub(crate) fn take(&self) -> Vec<SupervisorSignal> {
+        self.0.take()
+    }
+
+    /// Waits until a signal arrives or `pipe` has bytes or is closed, for at most `timeout`
+    /// (`None`: for as long as it takes). True when signals may be waiting.
+    pub(crate) fn wait(&self, pipe: Option<&File>, timeout: Option<Duration>) -> io::Result<bool> {
+        self.0.wait(pipe, timeout)
+    }
+}
+
+/// Makes `cmd` start without the signals [`SupervisorSignals`] holds back, or it could not be
+/// stopped.
+pub(crate) fn unblock_signals_in(cmd: &mut Command) {
+    os::unblock_signals_in(cmd)
+}
+
+/// The pipe a command's output comes through.
+pub(crate) struct OutputPipe {
+    /// Non-blocking: a read with nothing there fails with `WouldBlock`.
+    pub reader: File,
+    pub writer: File,
+    /// Its capacity in bytes (0 when unknown).
+    pub size: usize,
+}
+
+/// A pipe for a command's output, as big as the system allows up to 1 MiB, so that heavy output
+/// wakes the supervisor less often.
+pub(crate) fn output_pipe() -> io::Result<OutputPipe> {
+    os::output_pipe()
+}
+
+/// How a child ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ChildEnd {
+    Exited(i32),
+    /// Ended by the signal with this number ([`signal_name`]).
+    Signaled(i32),
+}
+
+/// Reaps one ended child, without waiting; `None` when none has ended.
+pub(crate) fn reap_child() -> Option<(u32, ChildEnd)> {
+    unix::reap_child()
+}
+
+/// Writes `buf` at `offset` without moving the file's cursor.
+pub(crate) fn write_at(file: &File, buf: &[u8], offset: u64) -> io::Result<usize> {
+    unix::write_at(file, buf, offset)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -322,6 +430,7 @@ pub(crate) fn mode(path: &Path) -> io::Result<u32> {
     Ok(std::fs::metadata(path)?.permissions().mode() & 0o7777)
 }
 
+/// Sets the permission bits of `path`, for the same tests.
 #[cfg(test)]
 pub(crate) fn set_mode(path: &Path, mode: u32) -> io::Result<()> {
     use std::os::unix::fs::PermissionsExt;

@@ -35,6 +35,16 @@ pub(in crate::platform) fn read_at(file: &File, buf: &mut [u8], offset: u64) -> 
     file.read_at(buf, offset)
 }
 
+pub(in crate::platform) fn write_at(file: &File, buf: &[u8], offset: u64) -> io::Result<usize> {
+    file.write_at(buf, offset)
+}
+
+pub(in crate::platform) fn redirect_stdio(to: &File) -> io::Result<()> {
+    nix::unistd::dup2_stdout(to)?;
+    nix::unistd::dup2_stderr(to)?;
+    Ok(())
+}
+
 pub(in crate::platform) fn file_kind(kind: FileType) -> &'static str {
     if kind.is_dir() {
         "a folder"
