@@ -177,8 +177,8 @@ impl Shim {
         let pipe = platform::output_pipe().map_err(|e| format!("cannot create a pipe: {e}"))?;
         let signals =
             SupervisorSignals::install().map_err(|e| format!("cannot set up signals: {e}"))?;
-        // Started after the signals are blocked, so that the thread inherits the mask and every
-        // signal reaches the signalfd.
+        // Started after the signals are installed, so that the thread inherits their mask and
+        // every signal reaches the supervisor's loop.
         let kept_from = OutputMeta::load(dir).kept_from;
         let rotation = if spec.output_cap_bytes > 0 && punch_ok {
             let out = out
