@@ -215,7 +215,10 @@ fn last_output_lines(ws: &Workspace, id: &str) -> Vec<String> {
 pub fn failure_notification(record: &ProcessRecord, last_lines: &[String]) -> (String, String) {
     let how = match (record.status, record.exit_code, record.signal) {
         (Status::Lost, ..) => "was lost (its supervisor vanished)".to_owned(),
-        (_, _, Some(sig)) => format!("was killed by {}", procdeck_engine::signal::name(sig)),
+        (_, _, Some(sig)) => format!(
+            "was killed by {}",
+            procdeck_engine::platform::signal_name(sig)
+        ),
         (_, Some(code), None) => format!("exited with code {code}"),
         _ => "failed".to_owned(),
     };

@@ -360,7 +360,7 @@ fn removing_a_workspace_stops_its_processes_and_can_delete_its_history() {
         json!({ "workspaceId": ws, "deleteHistory": true }),
     );
     assert!(
-        procdeck_engine::procinfo::stat(pid).is_none_or(|s| s.state == 'Z'),
+        procdeck_engine::platform::stat(pid).is_none_or(|s| s.state == 'Z'),
         "its process was stopped"
     );
     assert!(!dir.0.path().join(".procdeck").exists(), "history deleted");

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use procdeck_engine::{signal, ProcessRecord, Status, Usage};
+use procdeck_engine::{platform, ProcessRecord, Status, Usage};
 
 use crate::commands::CliError;
 
@@ -208,7 +208,7 @@ fn status(r: &ProcessRecord) -> String {
     match (r.status, r.exit_code, r.signal) {
         (Status::Running, ..) if r.stopping_since.is_some() => "stopping".into(),
         (Status::Running, ..) => "running".into(),
-        (s, _, Some(sig)) => format!("{} ({})", s.as_str(), signal::name(sig)),
+        (s, _, Some(sig)) => format!("{} ({})", s.as_str(), platform::signal_name(sig)),
         (s, Some(code), None) => format!("{} ({code})", s.as_str()),
         (s, None, None) => s.as_str().into(),
     }

@@ -132,10 +132,10 @@ fn an_exit_and_a_dead_shim_are_announced_without_any_cli_call() {
 
     let shim = t.shim_ids(&lost.id);
     // SAFETY: the shim this test started, checked by its start time.
-    assert!(procdeck_engine::procinfo::signal_verified(
+    assert!(procdeck_engine::platform::signal_verified(
         shim.shim_pid,
         shim.shim_start_time,
-        libc::SIGKILL
+        procdeck_engine::platform::Signal::Kill
     ));
     let rec = events.updated(&lost.id, "the dead shim", |rec| rec.status == Status::Lost);
     assert!(rec.stopped_at.is_some());

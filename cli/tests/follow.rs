@@ -211,10 +211,10 @@ fn follow_ends_when_the_shim_dies_without_a_word() {
     let lines = follower.stdout_lines();
     assert_eq!(lines.next(LINE_WAIT).as_deref(), Some("up\n"));
     let shim = ws.shim_ids(&r.id);
-    assert!(procdeck_engine::procinfo::signal_verified(
+    assert!(procdeck_engine::platform::signal_verified(
         shim.shim_pid,
         shim.shim_start_time,
-        libc::SIGKILL
+        procdeck_engine::platform::Signal::Kill
     ));
     assert!(
         follower.wait_timeout(LINE_WAIT).is_some(),

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::*;
-use procdeck_engine::{procinfo, Status};
+use procdeck_engine::{platform, Status};
 
 const LINES: u32 = 200_000;
 
@@ -100,11 +100,11 @@ fn a_full_disk_pauses_the_command_and_loses_nothing() {
         "seq to block on the full pipe",
         Duration::from_secs(60),
         || {
-            seq = procinfo::descendants(shim)
+            seq = platform::descendants(shim)
                 .into_iter()
                 .find(|&p| comm(p) == "seq");
             seq.is_some_and(|p| {
-                procinfo::stat(p).is_some_and(|s| s.state == 'S') && wchan(p).contains("pipe_write")
+                platform::stat(p).is_some_and(|s| s.state == 'S') && wchan(p).contains("pipe_write")
             })
         },
     );

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
-use procdeck_engine::{procinfo, ProcessRecord, Status, Workspace};
+use procdeck_engine::{platform, ProcessRecord, Status, Workspace};
 use serde_json::{json, Value};
 
 /// Long enough for a loaded machine, short enough that a hang fails the test.
@@ -371,13 +371,13 @@ impl PidNamespace {
         };
         let mut init = 0;
         wait_until("the namespace's pid 1", LIMIT, || {
-            init = procinfo::descendants(unshare.pid())
+            init = platform::descendants(unshare.pid())
                 .into_iter()
-                .find(|&p| procinfo::stat(p).is_some_and(|s| s.ppid == unshare.pid()))
+                .find(|&p| platform::stat(p).is_some_and(|s| s.ppid == unshare.pid()))
                 .unwrap_or(0);
             init != 0
         });
-        let init_start = procinfo::start_time(init).expect("start time of pid 1");
+        let init_start = platform::start_time(init).expect("start time of pid 1");
         PidNamespace {
             unshare,
             init,
@@ -398,7 +398,7 @@ impl PidNamespace {
 
 impl Drop for PidNamespace {
     fn drop(&mut self) {
-        procinfo::signal_verified(self.init, self.init_start, libc::SIGKILL);
+        platform::signal_verified(self.init, self.init_start, platform::Signal::Kill);
         let _ = self.unshare.wait_timeout(Duration::from_secs(5));
     }
 }
@@ -419,7 +419,7 @@ fn a_record_naming_pid_1_is_never_signalled() {
         c = child.display()
     ));
     wait_until("pid 1's child", LIMIT, || child.exists());
-    let sleeper = procinfo::descendants(ns.init)
+    let sleeper = platform::descendants(ns.init)
         .into_iter()
         .find(|&p| {
             fs::read(format!("/proc/{p}/cmdline")).is_ok_and(|c| c == b"sleep\x00100000\x00")
@@ -443,7 +443,7 @@ fn a_record_naming_pid_1_is_never_signalled() {
         "pid 1 was signalled: {:?}",
         fs::read_to_string(&signals)
     );
-    assert!(procinfo::is_alive(ns.init, ns.init_start), "pid 1 ended");
+    assert!(platform::is_alive(ns.init, ns.init_start), "pid 1 ended");
     assert!(
         alive(sleeper),
         "another process of the namespace was killed"
@@ -473,11 +473,11 @@ fn an_unreadable_boot_id_matches_no_record_and_signals_nothing() {
             .unwrap(),
     };
     wait_until("the decoy", LIMIT, || {
-        procinfo::stat(decoy.pid()).is_some_and(|s| s.session == decoy.pid() as i32)
+        platform::stat(decoy.pid()).is_some_and(|s| s.session == decoy.pid() as i32)
             && fs::read(format!("/proc/{}/cmdline", decoy.pid()))
                 .is_ok_and(|c| c.starts_with(b"sleep"))
     });
-    let start = procinfo::start_time(decoy.pid()).unwrap();
+    let start = platform::start_time(decoy.pid()).unwrap();
     let id = "proc_2026-01-01T0000_00000b";
     fs::create_dir(ws.process_dir(id)).unwrap();
     ws.write_raw_index(&json!([running_record(&ws, id, decoy.pid(), start, "")]));

@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use procdeck_engine::procinfo;
+use procdeck_engine::platform;
 use procdeck_engine::{ProcessRecord, Status};
 
 #[test]
@@ -96,22 +96,22 @@ fn the_shim_runs_bash_in_a_new_session_as_a_subreaper_with_cwd_and_no_stdin() {
         || {
             processes_exactly(&inner)
                 .first()
-                .and_then(|p| procinfo::stat(*p))
+                .and_then(|p| platform::stat(*p))
                 .is_some_and(|st| st.ppid == shim.shim_pid)
         },
     );
     let orphan = processes_exactly(&inner)[0];
-    let st = procinfo::stat(orphan).expect("orphan stat");
+    let st = platform::stat(orphan).expect("orphan stat");
     assert_eq!(
         st.ppid, shim.shim_pid,
         "the double-forked sleep must be reparented to the shim (child subreaper)"
     );
-    let shim_stat = procinfo::stat(shim.shim_pid).expect("shim stat");
+    let shim_stat = platform::stat(shim.shim_pid).expect("shim stat");
     assert_eq!(
         shim_stat.session, shim.shim_pid as i32,
         "the shim leads its own session (setsid)"
     );
-    let main = procinfo::stat(shim.pid).expect("command stat");
+    let main = platform::stat(shim.pid).expect("command stat");
     assert_eq!(main.ppid, shim.shim_pid, "bash is the shim's child");
     assert_eq!(main.session, shim.shim_pid as i32);
     assert_eq!(
@@ -311,11 +311,11 @@ fn a_shim_killed_with_sigkill_leaves_a_lost_record() {
         !processes_exactly(&cmd).is_empty()
     });
     let shim = ws.shim_ids(&r.id);
-    assert!(procinfo::is_alive(shim.shim_pid, shim.shim_start_time));
+    assert!(platform::is_alive(shim.shim_pid, shim.shim_start_time));
     // SAFETY: the shim this test started, verified by its start time just above.
     unsafe { libc::kill(shim.shim_pid as i32, libc::SIGKILL) };
     wait_until("the shim to die", PATIENCE, || {
-        !procinfo::is_alive(shim.shim_pid, shim.shim_start_time)
+        !platform::is_alive(shim.shim_pid, shim.shim_start_time)
     });
     let lost = ws.record(&r.id);
     assert_eq!(lost.status, Status::Lost, "{lost:?}");
@@ -359,7 +359,7 @@ fn wait_returns_once_the_exit_is_recorded_while_the_shim_still_works() {
     let _guard = MarkerGuard(m.clone());
     let r = ws.start(&format!("sleep {m}"));
     let shim = ws.shim_ids(&r.id);
-    assert!(procinfo::is_alive(shim.shim_pid, shim.shim_start_time));
+    assert!(platform::is_alive(shim.shim_pid, shim.shim_start_time));
     // SAFETY: the shim this test started, verified by its start time just above; the
     // workspace's drop ends its tree, stopped or not.
     unsafe { libc::kill(shim.shim_pid as i32, libc::SIGSTOP) };
@@ -403,7 +403,7 @@ fn wait_returns_once_the_exit_is_recorded_while_the_shim_still_works() {
         .map(|mut o| o.read_to_end(&mut stdout));
     let done: ProcessRecord = serde_json::from_slice(&stdout).expect("wait prints a record");
     assert_eq!((done.status, done.exit_code), (Status::Error, Some(3)));
-    assert!(procinfo::is_alive(shim.shim_pid, shim.shim_start_time));
+    assert!(platform::is_alive(shim.shim_pid, shim.shim_start_time));
 }
 
 /// A child process that is killed and reaped when the test ends, passed or failed.

@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use procdeck_engine::procinfo;
+use procdeck_engine::platform;
 use procdeck_engine::Status;
 
 const RECORD_KEYS: [&str; 11] = [
@@ -305,7 +305,7 @@ fn a_pid_is_not_trusted_without_its_start_time() {
             .spawn()
             .unwrap(),
     };
-    let decoy_start = procinfo::start_time(decoy.pid()).unwrap();
+    let decoy_start = platform::start_time(decoy.pid()).unwrap();
 
     let mut index = ws.raw_index();
     let rec = &mut index[0];
@@ -326,7 +326,7 @@ fn a_pid_is_not_trusted_without_its_start_time() {
     );
     assert_eq!(processes_exactly(&decoy_line), vec![decoy.pid()]);
     // The real shim was not signalled either (its identity was not the recorded one).
-    assert!(procinfo::is_alive(shim.shim_pid, shim.shim_start_time));
+    assert!(platform::is_alive(shim.shim_pid, shim.shim_start_time));
     assert_eq!(processes_exactly(&cmd).len(), 1);
 }
 
@@ -354,11 +354,11 @@ fn a_wrong_shim_start_time_means_lost_and_the_shim_is_not_signalled() {
         processes_exactly(&cmd).is_empty()
     });
     wait_until("the shim to settle", PATIENCE, || {
-        exit_path.exists() || procinfo::is_alive(shim.shim_pid, shim.shim_start_time)
+        exit_path.exists() || platform::is_alive(shim.shim_pid, shim.shim_start_time)
     });
     std::thread::sleep(Duration::from_millis(100));
     assert!(
-        exit_path.exists() || procinfo::is_alive(shim.shim_pid, shim.shim_start_time),
+        exit_path.exists() || platform::is_alive(shim.shim_pid, shim.shim_start_time),
         "the shim died without an exit record: it was killed"
     );
     if let Ok(text) = std::fs::read_to_string(&exit_path) {

@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::*;
-use procdeck_engine::{procinfo, UsageSampler, Workspace};
+use procdeck_engine::{platform, UsageSampler, Workspace};
 
 const MIB: u64 = 1024 * 1024;
 
@@ -28,7 +28,7 @@ fn list_shows_cpu_and_memory_of_running_processes() {
     wait_until("both trees to run", PATIENCE, || {
         [&busy.id, &idle.id]
             .iter()
-            .all(|id| !procinfo::descendants(ws.shim_ids(id).shim_pid).is_empty())
+            .all(|id| !platform::descendants(ws.shim_ids(id).shim_pid).is_empty())
     });
 
     let listed = ws.json(["list"]);
@@ -104,10 +104,10 @@ fn memory_counts_the_whole_tree_down_to_the_grandchildren() {
     });
     // The memory is held by a grandchild of the shim: bash is between them.
     let shim = ws.shim_ids(&r.id).shim_pid;
-    let page = procinfo::page_size().expect("page size");
-    let (holder, held) = procinfo::descendants(shim)
+    let page = platform::page_size().expect("page size");
+    let (holder, held) = platform::descendants(shim)
         .into_iter()
-        .filter_map(|p| procinfo::stat(p).map(|s| (s, s.rss_pages * page)))
+        .filter_map(|p| platform::stat(p).map(|s| (s, s.rss_pages * page)))
         .max_by_key(|(_, bytes)| *bytes)
         .expect("a tree under the shim");
     assert!(held >= 200 * MIB, "{} MiB", held / MIB);
@@ -157,9 +157,9 @@ fn a_process_that_is_not_the_records_is_never_measured() {
             .expect("spawn"),
     );
     let pid = stranger.0.id();
-    let start = procinfo::start_time(pid).expect("start time");
+    let start = platform::start_time(pid).expect("start time");
     wait_until("the stranger's child", PATIENCE, || {
-        !procinfo::descendants(pid).is_empty()
+        !platform::descendants(pid).is_empty()
     });
 
     // Two records of this store naming it: one with an older start time (its pid was reused),

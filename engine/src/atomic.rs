@@ -5,12 +5,11 @@
 //! follows a symlink): a store can be shipped by a repository or shared with another user, and a
 //! link planted under a predictable name must not turn this write into one outside the store.
 
-use std::fs::{File, Permissions};
 use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use crate::error::{Error, IoContext, Result};
+use crate::platform;
 
 pub fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     write_as(path, bytes, Replace::Yes)
@@ -38,7 +37,7 @@ fn write_as(path: &Path, bytes: &[u8], replace: Replace) -> Result<()> {
     let mut tmp = tempfile::Builder::new()
         .prefix(&format!(".{name}."))
         .suffix(".tmp")
-        .permissions(Permissions::from_mode(0o666))
+        .permissions(platform::new_file_permissions())
         .tempfile_in(dir)
         .ctx("creating a temporary file for", path)?;
     // Dropping `tmp` before the rename deletes it, so an error below leaves nothing behind.
@@ -53,11 +52,9 @@ fn write_as(path: &Path, bytes: &[u8], replace: Replace) -> Result<()> {
         tmp.persist_noclobber(path)
             .map_err(|e| Error::io("creating", path, e.error))?;
     }
-    if let Ok(d) = File::open(dir) {
-        // The rename is durable once the folder is synced; a failure here loses nothing that the
-        // rename did not already make visible.
-        let _ = d.sync_all();
-    }
+    // The rename is durable once the folder is synced; a failure here loses nothing that the
+    // rename did not already make visible.
+    let _ = platform::sync_dir(dir);
     Ok(())
 }
 
@@ -82,9 +79,9 @@ mod tests {
         std::fs::write(&sentinel, b"keep me").unwrap();
         let me = std::process::id();
         for pid in [me, me.wrapping_sub(1), me + 1] {
-            std::os::unix::fs::symlink(
+            platform::symlink(
                 &sentinel,
-                dir.path().join(format!(".index.json.{pid}.tmp")),
+                &dir.path().join(format!(".index.json.{pid}.tmp")),
             )
             .unwrap();
         }

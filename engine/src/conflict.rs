@@ -16,7 +16,7 @@ use crate::restart::ForeignConsent;
 use crate::shim::SHIM_ARG;
 use crate::store::STORE_DIR;
 use crate::workspace::Workspace;
-use crate::{procinfo, ProcessRecord};
+use crate::{platform, ProcessRecord};
 
 /// How much of a failed process's output is searched for "address already in use".
 const PORT_HINT_BYTES: u64 = 16 * 1024;
@@ -160,11 +160,11 @@ fn shim_above(pid: u32) -> Option<(u32, PathBuf)> {
         if current <= 1 {
             return None;
         }
-        let args = procinfo::cmdline(current)?;
+        let args = platform::cmdline(current)?;
         if args.get(1).is_some_and(|a| a == SHIM_ARG) {
             return Some((current, PathBuf::from(args.get(2)?)));
         }
-        current = procinfo::stat(current)?.ppid;
+        current = platform::stat(current)?.ppid;
     }
     None
 }

@@ -85,10 +85,9 @@ impl Error {
     /// dedicated disk-full error so that fronts can say it plainly.
     pub fn io(action: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
         let path = path.into();
-        // Some wrappers (tempfile's) keep the kind but not the OS error number.
-        if source.raw_os_error() == Some(libc::ENOSPC)
-            || source.kind() == io::ErrorKind::StorageFull
-        {
+        // The kind says it both for the OS error and for wrappers (tempfile's) that keep the
+        // kind but not the OS error number.
+        if source.kind() == io::ErrorKind::StorageFull {
             return Error::DiskFull(path);
         }
         Error::Io {

@@ -12,8 +12,8 @@ use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 
 use crate::error::{Error, Result};
 use crate::output::{self, OutputSource, ReadMethod, ReadRequest};
+use crate::platform;
 use crate::procdir::{self, ShimInfo};
-use crate::procinfo;
 use crate::record::ProcessRecord;
 use crate::workspace::Workspace;
 
@@ -188,7 +188,7 @@ fn has_ended(dir: &Path, shim: Option<&ShimInfo>) -> bool {
         return true;
     }
     match shim {
-        Some(s) => !procinfo::is_alive(s.shim_pid, s.shim_start_time),
+        Some(s) => !platform::is_alive(s.shim_pid, s.shim_start_time),
         None => true,
     }
 }

@@ -2,9 +2,6 @@
 //! comes in from outside is checked against that exact shape before it is used, so an id can
 //! never name a path outside its process folder.
 
-use std::fs::File;
-use std::io::Read;
-
 use chrono::{DateTime, Utc};
 
 use crate::error::{Error, Result};
@@ -37,17 +34,7 @@ pub fn is_valid(id: &str) -> bool {
 /// `bytes` random bytes as lowercase hex.
 pub fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
-    let filled = File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut buf))
-        .is_ok();
-    if !filled {
-        // /dev/urandom missing is a broken system; the clock and pid still make a usable id and
-        // the exclusive folder creation catches the rare collision.
-        let nanos = Utc::now().timestamp_subsec_nanos() ^ std::process::id().rotate_left(12);
-        for (i, b) in buf.iter_mut().enumerate() {
-            *b = (nanos >> ((i % 4) * 8)) as u8;
-        }
-    }
+    rand::fill(&mut buf[..]);
     buf.iter().map(|b| format!("{b:02x}")).collect()
 }
 

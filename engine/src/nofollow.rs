@@ -1,23 +1,18 @@
 //! Opening files inside a store, which is untrusted input: never through a symbolic link, never
 //! blocking on a FIFO, and only regular files.
 
-use std::fs::{File, FileType, OpenOptions};
+use std::fs::{File, OpenOptions};
 use std::io::{self, ErrorKind, Read};
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
 
 use crate::error::{Error, IoContext, Result};
+use crate::platform;
 
 /// Opens `path` for reading; `None` when it does not exist. A symlink as the last component is
-/// an error (`O_NOFOLLOW`), and so is anything but a regular file: `O_NONBLOCK` makes opening a
-/// FIFO return at once instead of waiting for a writer, and `fstat` then turns it away. On a
-/// regular file `O_NONBLOCK` changes nothing, so it is left set.
+/// an error ([`platform::no_follow`]), and so is anything but a regular file: opening a FIFO
+/// returns at once instead of waiting for a writer, and its metadata then turns it away.
 pub(crate) fn open_regular(path: &Path) -> Result<Option<File>> {
-    let file = match OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path)
-    {
+    let file = match platform::no_follow(OpenOptions::new().read(true)).open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(refusal(path, e)),
@@ -26,7 +21,7 @@ pub(crate) fn open_regular(path: &Path) -> Result<Option<File>> {
     if !kind.is_file() {
         return Err(Error::NotRegularFile {
             path: path.to_owned(),
-            kind: describe(kind),
+            kind: platform::file_kind(kind),
         });
     }
     Ok(Some(file))
@@ -42,28 +37,12 @@ pub(crate) fn read(path: &Path) -> Result<Option<Vec<u8>>> {
     Ok(Some(bytes))
 }
 
-/// `ELOOP` from `O_NOFOLLOW` means the last component is a symlink; say so plainly.
+/// A refusal to open a symlink as the last component: say so plainly.
 pub(crate) fn refusal(path: &Path, e: io::Error) -> Error {
-    if e.raw_os_error() == Some(libc::ELOOP) {
+    if platform::is_symlink_refusal(&e) {
         Error::Symlink(path.to_owned())
     } else {
         Error::io("opening", path, e)
-    }
-}
-
-pub(crate) fn describe(kind: FileType) -> &'static str {
-    if kind.is_dir() {
-        "a folder"
-    } else if kind.is_fifo() {
-        "a FIFO"
-    } else if kind.is_socket() {
-        "a socket"
-    } else if kind.is_char_device() || kind.is_block_device() {
-        "a device"
-    } else if kind.is_symlink() {
-        "a symbolic link"
-    } else {
-        "a special file"
     }
 }
 
@@ -80,7 +59,7 @@ mod tests {
         assert!(read(&dir.path().join("missing")).unwrap().is_none());
 
         let link = dir.path().join("link");
-        std::os::unix::fs::symlink(&real, &link).unwrap();
+        platform::symlink(&real, &link).unwrap();
         assert!(matches!(read(&link), Err(Error::Symlink(p)) if p == link));
 
         let fifo = dir.path().join("fifo");

@@ -4,10 +4,8 @@
 //! HMAC-SHA256 under a key only this user can read, over everything the spec says to run and
 //! the workspace folder it belongs to; a record is [`Origin::Own`] only when its tag verifies.
 
-use std::fs::{DirBuilder, File, OpenOptions};
+use std::fs::OpenOptions;
 use std::io::{ErrorKind, Read, Write};
-use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -15,6 +13,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::error::{Error, IoContext, Result};
+use crate::platform;
 use crate::procdir::{self, Spec};
 use crate::record::{Origin, ProcessRecord};
 
@@ -168,7 +167,7 @@ impl Key {
             <HmacSha256 as Mac>::new_from_slice(&self.0).expect("HMAC takes a key of any length");
         for bytes in [
             STACK_DOMAIN,
-            folder.as_os_str().as_bytes(),
+            folder.as_os_str().as_encoded_bytes(),
             digest.as_bytes(),
         ] {
             mac.update(&(bytes.len() as u64).to_le_bytes());
@@ -189,8 +188,8 @@ impl Key {
         field(DOMAIN);
         field(spec.id.as_bytes());
         field(spec.workspace_id.as_bytes());
-        field(folder.as_os_str().as_bytes());
-        field(spec.cwd.as_os_str().as_bytes());
+        field(folder.as_os_str().as_encoded_bytes());
+        field(spec.cwd.as_os_str().as_encoded_bytes());
         field(spec.title.as_bytes());
         field(spec.command.as_bytes());
         field(&(spec.env.len() as u64).to_le_bytes());
@@ -215,11 +214,7 @@ impl Key {
 /// symlink and must be a regular file of exactly the key's length that only its owner can read
 /// or write: anything else could have been put there or read by somebody else.
 fn load(file: &Path) -> Result<Option<Key>> {
-    let mut f = match OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(file)
-    {
+    let mut f = match platform::no_follow(OpenOptions::new().read(true)).open(file) {
         Ok(f) => f,
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(Error::io("opening the record key", file, e)),
@@ -232,7 +227,7 @@ fn load(file: &Path) -> Result<Option<Key>> {
     if !meta.is_file() {
         return Err(unsafe_key("it is not a regular file"));
     }
-    if meta.permissions().mode() & 0o077 != 0 {
+    if !platform::is_private(&meta) {
         return Err(unsafe_key(
             "other users can read or write it (expected mode 0600)",
         ));
@@ -258,11 +253,7 @@ fn load_or_create(file: &Path) -> Result<Option<Key>> {
     let Some(dir) = file.parent() else {
         return Ok(None);
     };
-    DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .ctx("creating", dir)?;
+    platform::create_private_dir_all(dir).ctx("creating", dir)?;
     let mut key = [0u8; KEY_LEN];
     rand::fill(&mut key[..]);
     // tempfile creates the file exclusively with mode 0600.
@@ -274,10 +265,8 @@ fn load_or_create(file: &Path) -> Result<Option<Key>> {
     tmp.as_file().sync_all().ctx("syncing", tmp.path())?;
     match tmp.persist_noclobber(file) {
         Ok(_) => {
-            if let Ok(d) = File::open(dir) {
-                // Durable once the folder is synced; without it the key is still in place now.
-                let _ = d.sync_all();
-            }
+            // Durable once the folder is synced; without it the key is still in place now.
+            let _ = platform::sync_dir(dir);
             tracing::info!("made the record key {}", file.display());
             Ok(Some(Key(key)))
         }
@@ -291,7 +280,6 @@ fn load_or_create(file: &Path) -> Result<Option<Key>> {
 mod tests {
     use std::collections::BTreeMap;
     use std::fs;
-    use std::os::unix::fs::symlink;
 
     use super::*;
 
@@ -339,11 +327,8 @@ mod tests {
             change(&mut s);
             assert_eq!(trust.origin(&s, folder), Origin::Foreign, "{s:?}");
         }
-        let mode = fs::metadata(dir.path().join("procdeck").join(KEY_FILE))
-            .expect("key made")
-            .permissions()
-            .mode();
-        assert_eq!(mode & 0o777, 0o600);
+        let mode = platform::mode(&dir.path().join("procdeck").join(KEY_FILE)).expect("key made");
+        assert_eq!(mode, 0o600);
         // A spec that never recorded its starter verifies as before.
         let mut unattributed = spec();
         unattributed.started_by = None;
@@ -364,9 +349,9 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let target = dir.path().join("elsewhere");
         fs::write(&target, [7u8; KEY_LEN]).expect("write");
-        fs::set_permissions(&target, fs::Permissions::from_mode(0o600)).expect("chmod");
+        platform::set_mode(&target, 0o600).expect("chmod");
         let link = dir.path().join("link");
-        symlink(&target, &link).expect("symlink");
+        platform::symlink(&target, &link).expect("symlink");
         let trust = Trust::new(Some(link.clone()));
         assert!(trust.sign(&spec(), Path::new("/p")).is_none());
         assert_eq!(
@@ -375,7 +360,7 @@ mod tests {
             "target untouched"
         );
 
-        fs::set_permissions(&target, fs::Permissions::from_mode(0o644)).expect("chmod");
+        platform::set_mode(&target, 0o644).expect("chmod");
         assert!(matches!(load(&target), Err(Error::UnsafeKey { .. })));
     }
 }

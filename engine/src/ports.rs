@@ -1,22 +1,17 @@
 //! Which TCP ports a process tree listens on, who holds a given port, and whether a failed
-//! command's output says that its port was taken.
-//!
-//! Linux only: sockets are matched to processes through `/proc/<pid>/fd/*` (`socket:[INODE]`)
-//! and the kernel's socket tables in `/proc/.../net/tcp{,6}`.
+//! command's output says that its port was taken. The sockets themselves are the platform's
+//! to find ([`platform::listeners_of`], [`platform::port_owner`]).
 
-use std::collections::{HashMap, HashSet};
-use std::fs;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::collections::HashSet;
+use std::net::IpAddr;
 use std::sync::OnceLock;
 
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use crate::output::plain::strip_ansi;
-use crate::procinfo;
+use crate::platform;
 
-/// `TCP_LISTEN` in the kernel's `st` column.
-const STATE_LISTEN: u8 = 0x0A;
 /// Enough for any command line worth showing in a message.
 const MAX_COMMAND_CHARS: usize = 4096;
 /// How many lines around an "address in use" line may hold its port.
@@ -50,64 +45,25 @@ pub struct PortOwner {
     pub command: Option<String>,
 }
 
-/// One row of `/proc/net/tcp` or `/proc/net/tcp6`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct TcpRow {
-    address: IpAddr,
-    port: u16,
-    state: u8,
-    uid: u32,
-    inode: u64,
-}
-
 /// The TCP ports that `root_pid` and its descendants listen on, one entry per (address, port),
 /// sorted by port then address.
 pub fn listening_ports(root_pid: u32) -> Vec<ListeningPort> {
     let mut pids = vec![root_pid];
-    pids.extend(procinfo::descendants(root_pid));
+    pids.extend(platform::descendants(root_pid));
     // Parents come before their children here, so a socket shared after fork() is attributed to
     // the process that opened it (a server's master, not one of its workers).
-    let mut owner_of: HashMap<u64, u32> = HashMap::new();
-    // The socket tables are per network namespace; a tree that entered its own namespace (or a
-    // container) has its sockets only in that namespace's tables.
-    let mut namespaces: HashMap<Option<String>, u32> = HashMap::new();
-    for &pid in &pids {
-        let inodes = socket_inodes(pid);
-        if inodes.is_empty() {
-            continue;
-        }
-        for inode in inodes {
-            owner_of.entry(inode).or_insert(pid);
-        }
-        namespaces.entry(net_namespace(pid)).or_insert(pid);
-    }
-    if owner_of.is_empty() {
-        return Vec::new();
-    }
-    let own_ns = net_namespace_of("self");
-    let mut rows = Vec::new();
-    for (ns, pid) in namespaces {
-        let base = if ns.is_some() && ns == own_ns {
-            "/proc/net".to_owned()
-        } else {
-            format!("/proc/{pid}/net")
-        };
-        rows.extend(read_tables(&base));
-    }
-    listening_from(&rows, &owner_of)
+    listening_from(&platform::listeners_of(&pids))
 }
 
-fn listening_from(rows: &[TcpRow], owner_of: &HashMap<u64, u32>) -> Vec<ListeningPort> {
+fn listening_from(listeners: &[platform::Listener]) -> Vec<ListeningPort> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
-    for row in rows.iter().filter(|r| r.state == STATE_LISTEN) {
-        let Some(&pid) = owner_of.get(&row.inode) else {
-            continue;
-        };
-        let address = show_address(row.address);
-        if seen.insert((address.clone(), row.port)) {
+    for l in listeners {
+        let Some(pid) = l.pid else { continue };
+        let address = show_address(l.address);
+        if seen.insert((address.clone(), l.port)) {
             out.push(ListeningPort {
-                port: row.port,
+                port: l.port,
                 address,
                 pid,
             });
@@ -121,137 +77,14 @@ fn listening_from(rows: &[TcpRow], owner_of: &HashMap<u64, u32>) -> Vec<Listenin
 /// nothing does. When the socket's process cannot be inspected, the owner's uid and the address
 /// are still returned.
 pub fn who_listens_on(port: u16) -> Option<PortOwner> {
-    let rows: Vec<TcpRow> = read_tables("/proc/net")
-        .into_iter()
-        .filter(|r| r.state == STATE_LISTEN && r.port == port)
-        .collect();
-    let first = *rows.first()?;
-    let wanted: HashSet<u64> = rows.iter().map(|r| r.inode).filter(|&i| i != 0).collect();
-    let holders = processes_holding(&wanted);
-    // Prefer the holder whose parent does not also hold it: the process that opened the socket.
-    let pid = holders
-        .iter()
-        .copied()
-        .find(|&p| procinfo::stat(p).is_none_or(|s| !holders.contains(&s.ppid)))
-        .or_else(|| holders.iter().copied().min());
-    let row = pid
-        .and_then(|p| {
-            let inodes = socket_inodes(p);
-            rows.iter().find(|r| inodes.contains(&r.inode)).copied()
-        })
-        .unwrap_or(first);
+    let owner = platform::port_owner(port)?;
     Some(PortOwner {
         port,
-        address: show_address(row.address),
-        uid: row.uid,
-        pid,
-        command: pid.and_then(command_line),
+        address: show_address(owner.address),
+        uid: owner.uid,
+        pid: owner.pid,
+        command: owner.pid.and_then(command_line),
     })
-}
-
-fn processes_holding(inodes: &HashSet<u64>) -> HashSet<u32> {
-    let mut out = HashSet::new();
-    if inodes.is_empty() {
-        return out;
-    }
-    for pid in procinfo::pids() {
-        if !socket_inodes(pid).is_disjoint(inodes) {
-            out.insert(pid);
-        }
-    }
-    out
-}
-
-/// The inodes of the sockets `pid` has open; empty when its fds are not ours to read.
-fn socket_inodes(pid: u32) -> HashSet<u64> {
-    let mut out = HashSet::new();
-    let Ok(entries) = fs::read_dir(format!("/proc/{pid}/fd")) else {
-        return out;
-    };
-    for entry in entries.flatten() {
-        let Ok(target) = fs::read_link(entry.path()) else {
-            continue;
-        };
-        if let Some(inode) = target
-            .to_str()
-            .and_then(|t| t.strip_prefix("socket:["))
-            .and_then(|t| t.strip_suffix(']'))
-            .and_then(|t| t.parse().ok())
-        {
-            out.insert(inode);
-        }
-    }
-    out
-}
-
-fn net_namespace(pid: u32) -> Option<String> {
-    net_namespace_of(&pid.to_string())
-}
-
-fn net_namespace_of(proc_entry: &str) -> Option<String> {
-    fs::read_link(format!("/proc/{proc_entry}/ns/net"))
-        .ok()
-        .and_then(|p| p.to_str().map(str::to_owned))
-}
-
-fn read_tables(base: &str) -> Vec<TcpRow> {
-    let mut rows = Vec::new();
-    for (file, v6) in [("tcp", false), ("tcp6", true)] {
-        let path = format!("{base}/{file}");
-        match fs::read_to_string(&path) {
-            Ok(text) => rows.extend(parse_table(&text, v6)),
-            // tcp6 is absent when IPv6 is disabled.
-            Err(e) => tracing::debug!(%path, error = %e, "socket table not readable"),
-        }
-    }
-    rows
-}
-
-fn parse_table(text: &str, v6: bool) -> impl Iterator<Item = TcpRow> + '_ {
-    text.lines()
-        .skip(1)
-        .filter_map(move |line| parse_row(line, v6))
-}
-
-/// `sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode ...`
-fn parse_row(line: &str, v6: bool) -> Option<TcpRow> {
-    let fields: Vec<&str> = line.split_ascii_whitespace().collect();
-    let (addr, port) = fields.get(1)?.split_once(':')?;
-    Some(TcpRow {
-        address: if v6 {
-            IpAddr::V6(parse_v6(addr)?)
-        } else {
-            IpAddr::V4(parse_v4(addr)?)
-        },
-        port: u16::from_str_radix(port, 16).ok()?,
-        state: u8::from_str_radix(fields.get(3)?, 16).ok()?,
-        uid: fields.get(7)?.parse().ok()?,
-        inode: fields.get(9)?.parse().ok()?,
-    })
-}
-
-/// The kernel prints the address's network-order bytes as one native-endian `u32` (`%08X`), so
-/// turning the number back into native bytes recovers them on any host.
-fn parse_v4(hex: &str) -> Option<Ipv4Addr> {
-    if hex.len() != 8 {
-        return None;
-    }
-    Some(Ipv4Addr::from(
-        u32::from_str_radix(hex, 16).ok()?.to_ne_bytes(),
-    ))
-}
-
-/// Four native-endian `u32` words, each printed like an IPv4 address.
-fn parse_v6(hex: &str) -> Option<Ipv6Addr> {
-    if hex.len() != 32 || !hex.is_ascii() {
-        return None;
-    }
-    let mut bytes = [0u8; 16];
-    for (i, chunk) in bytes.chunks_exact_mut(4).enumerate() {
-        let word = u32::from_str_radix(&hex[i * 8..i * 8 + 8], 16).ok()?;
-        chunk.copy_from_slice(&word.to_ne_bytes());
-    }
-    Some(Ipv6Addr::from(bytes))
 }
 
 /// A socket bound to `::ffff:a.b.c.d` only accepts IPv4 clients at `a.b.c.d`, which is what a
@@ -267,19 +100,14 @@ fn show_address(addr: IpAddr) -> String {
 }
 
 fn command_line(pid: u32) -> Option<String> {
-    let raw = fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-    let text: Vec<String> = raw
-        .split(|&b| b == 0)
-        .filter(|arg| !arg.is_empty())
-        .map(|arg| String::from_utf8_lossy(arg).into_owned())
+    let args: Vec<String> = platform::cmdline(pid)?
+        .iter()
+        .map(|arg| arg.to_string_lossy().into_owned())
         .collect();
-    let mut command = text.join(" ");
+    let mut command = args.join(" ");
     if command.is_empty() {
         // Kernel threads and processes that rewrote their argv to nothing.
-        command = fs::read_to_string(format!("/proc/{pid}/comm"))
-            .ok()?
-            .trim()
-            .to_owned();
+        command = platform::process_name(pid)?;
     }
     if command.chars().count() > MAX_COMMAND_CHARS {
         command = command.chars().take(MAX_COMMAND_CHARS).collect();
@@ -388,62 +216,34 @@ mod tests {
     use super::*;
 
     #[test]
-    #[cfg(target_endian = "little")]
-    fn decodes_kernel_addresses() {
-        assert_eq!(parse_v4("0100007F"), Some(Ipv4Addr::LOCALHOST));
-        assert_eq!(parse_v4("00000000"), Some(Ipv4Addr::UNSPECIFIED));
-        assert_eq!(parse_v4("0101A8C0"), Some(Ipv4Addr::new(192, 168, 1, 1)));
-        assert_eq!(
-            parse_v6("00000000000000000000000001000000"),
-            Some(Ipv6Addr::LOCALHOST)
-        );
-        assert_eq!(
-            parse_v6("00000000000000000000000000000000"),
-            Some(Ipv6Addr::UNSPECIFIED)
-        );
-        let mapped = parse_v6("0000000000000000FFFF00000100007F").expect("mapped");
-        assert_eq!(show_address(IpAddr::V6(mapped)), "127.0.0.1");
-        let doc = parse_v6("B80D0120000000000000000001000000").expect("2001:db8::1");
-        assert_eq!(show_address(IpAddr::V6(doc)), "2001:db8::1");
-        assert_eq!(parse_v4("7F"), None);
-        assert_eq!(parse_v6("zz000000000000000000000001000000"), None);
-    }
-
-    #[test]
-    #[cfg(target_endian = "little")]
-    fn parses_tables_and_keeps_one_entry_per_address_and_port() {
-        let tcp = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
-   0: 0100007F:0BB8 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 111 1 0000000000000000 100 0 0 10 0
-   1: 00000000:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 112 1 0000000000000000 100 0 0 10 0
-   2: 0100007F:0BB8 0100007F:C350 01 00000000:00000000 00:00000000 00000000  1000        0 113 1 0000000000000000 20 4 30 10 -1
-   3: 0100007F:0BB8 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 114 1 0000000000000000 100 0 0 10 0
-   garbage line
-";
-        let tcp6 = "  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
-   0: 00000000000000000000000001000000:0050 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 115 1 0000000000000000 100 0 0 10 0
-   1: 00000000000000000000000000000000:0BB8 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 999 1 0000000000000000 100 0 0 10 0
-";
-        let mut rows: Vec<TcpRow> = parse_table(tcp, false).collect();
-        rows.extend(parse_table(tcp6, true));
-        assert_eq!(rows.len(), 6);
-        assert_eq!(rows[0].port, 3000);
-        assert_eq!(rows[0].uid, 1000);
-        assert_eq!(rows[2].state, 1);
-        // 111 and 114 are two SO_REUSEPORT sockets on one address; 113 is a connection; 999
-        // belongs to somebody else's tree.
-        let owner_of: HashMap<u64, u32> =
-            [(111, 10), (112, 11), (113, 10), (114, 12), (115, 13)].into();
-        let ports = listening_from(&rows, &owner_of);
-        let got: Vec<(u16, &str, u32)> = ports
-            .iter()
-            .map(|p| (p.port, p.address.as_str(), p.pid))
+    fn keeps_one_entry_per_address_and_port_and_shows_mapped_addresses_as_ipv4() {
+        let at = |address: &str, port: u16, pid: Option<u32>| platform::Listener {
+            address: address.parse().expect("address"),
+            port,
+            uid: 1000,
+            pid,
+        };
+        // Two SO_REUSEPORT sockets on one address (pids 10 and 12), one IPv4-mapped address, and
+        // a socket whose holder is unknown.
+        let listeners = [
+            at("127.0.0.1", 3000, Some(10)),
+            at("0.0.0.0", 8080, Some(11)),
+            at("127.0.0.1", 3000, Some(12)),
+            at("::1", 80, Some(13)),
+            at("::ffff:127.0.0.1", 4000, Some(14)),
+            at("::", 3000, None),
+        ];
+        let got: Vec<(u16, String, u32)> = listening_from(&listeners)
+            .into_iter()
+            .map(|p| (p.port, p.address, p.pid))
             .collect();
         assert_eq!(
             got,
             vec![
-                (80, "::1", 13),
-                (3000, "127.0.0.1", 10),
-                (8080, "0.0.0.0", 11)
+                (80, "::1".to_owned(), 13),
+                (3000, "127.0.0.1".to_owned(), 10),
+                (4000, "127.0.0.1".to_owned(), 14),
+                (8080, "0.0.0.0".to_owned(), 11),
             ]
         );
     }

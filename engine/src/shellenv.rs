@@ -6,15 +6,14 @@
 //! terminal.
 
 use std::collections::BTreeMap;
-use std::io::{self, Read};
-use std::os::fd::AsRawFd;
-use std::os::unix::fs::PermissionsExt;
-use std::os::unix::process::CommandExt;
+use std::io;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStderr, ChildStdout, Command, ExitStatus, Stdio};
+use std::process::ExitStatus;
 use std::time::{Duration, Instant};
 
 use thiserror::Error;
+
+use crate::platform;
 
 /// Set while the login shell runs, so that startup files can skip work that needs a terminal
 /// (`[ -n "$PROCDECK_RESOLVING_ENVIRONMENT" ] && return`). Never part of the result.
@@ -27,17 +26,8 @@ const END: &[u8] = b"__PROCDECK_ENV_END__";
 const SCRIPT: &str =
     "printf '%s%s' __PROCDECK_ENV_ BEGIN__; env -0 && printf '%s%s' __PROCDECK_ENV_ END__";
 
-const FALLBACK_SHELLS: &[&str] = &["/bin/bash", "/bin/sh"];
-/// An environment is a few KiB; anything past this is not one.
-const MAX_STDOUT: usize = 16 * 1024 * 1024;
-const STDERR_KEPT: usize = 2048;
-/// After the shell has exited, how long a process it left in the background may keep the pipes
-/// open before we stop reading.
-const LINGER: Duration = Duration::from_millis(200);
-/// Once the environment has been printed, how long logout files (`.bash_logout`, `.zlogout`)
-/// may run before the shell is killed; the result is kept either way.
-const LOGOUT_GRACE: Duration = Duration::from_secs(1);
-const TICK: Duration = Duration::from_millis(50);
+/// How much of what the shell wrote an error quotes.
+const EXCERPT_BYTES: usize = 2048;
 
 /// Variables that describe the shell that printed them, not the environment a command should
 /// start with:
@@ -101,11 +91,9 @@ impl ShellEnvError {
     }
 }
 
-/// The environment of the user's login shell (`$SHELL`, else bash, else sh), read by running it
-/// as an interactive login shell (`-ilc`: nvm and friends are often set up in `.bashrc`, which
-/// only interactive shells read), in `$HOME`. Whatever its startup files leave running in its
-/// process group is killed once the environment is read; the shell too when it takes longer
-/// than `timeout`.
+/// The environment of the user's login shell ([`user_shell`]), read by running it as an
+/// interactive login shell in `$HOME`. Whatever its startup files leave running is killed once
+/// the environment is read; the shell too when it takes longer than `timeout`.
 pub fn login_shell_env(timeout: Duration) -> Result<BTreeMap<String, String>, ShellEnvError> {
     login_shell_env_from(&user_shell(), timeout)
 }
@@ -113,20 +101,7 @@ pub fn login_shell_env(timeout: Duration) -> Result<BTreeMap<String, String>, Sh
 /// The shell [`login_shell_env`] runs: `$SHELL` when it is an absolute path to an executable
 /// file, else the first of /bin/bash and /bin/sh that exists.
 pub fn user_shell() -> PathBuf {
-    std::env::var_os("SHELL")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute() && is_executable(p))
-        .or_else(|| {
-            FALLBACK_SHELLS
-                .iter()
-                .map(PathBuf::from)
-                .find(|p| is_executable(p))
-        })
-        .unwrap_or_else(|| PathBuf::from(FALLBACK_SHELLS[0]))
-}
-
-fn is_executable(path: &Path) -> bool {
-    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    platform::user_shell()
 }
 
 /// [`login_shell_env`] with a given shell.
@@ -147,47 +122,23 @@ pub fn login_shell_env_in(
     timeout: Duration,
 ) -> Result<BTreeMap<String, String>, ShellEnvError> {
     let started = Instant::now();
-    let deadline = started + timeout;
-    let mut cmd = Command::new(shell);
-    cmd.arg("-ilc")
-        .arg(SCRIPT)
-        .env(RESOLVING_ENV_VAR, "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    match home.filter(|h| h.is_absolute() && h.is_dir()) {
-        Some(home) => cmd.env("HOME", home).current_dir(home),
-        None => cmd.current_dir("/"),
-    };
-    // SAFETY: setsid is async-signal-safe. A new session puts the shell and everything its
-    // startup files start in one process group we can kill, and leaves them without a
-    // controlling terminal: an interactive shell that finds one would try to take it over, and
-    // a background group touching it is stopped by SIGTTOU/SIGTTIN, i.e. hangs.
-    unsafe {
-        cmd.pre_exec(|| {
-            if libc::setsid() == -1 {
-                return Err(io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    let child = cmd.spawn().map_err(|source| ShellEnvError::Spawn {
+    let capture = platform::run_login_shell(
+        shell,
+        SCRIPT,
+        (RESOLVING_ENV_VAR, "1"),
+        home,
+        started + timeout,
+        END,
+    )
+    .map_err(|source| ShellEnvError::Spawn {
         shell: shell.to_owned(),
         source,
     })?;
-    let mut run = Run::new(child);
-    let collected = run.collect(deadline);
-    // Kills what the startup files left running (and the shell, if it is still running), then
-    // reaps the shell.
-    let outcome = match (collected, run.end()) {
-        (Collected::Exited, Some(status)) => Outcome::Exited(status),
-        _ => Outcome::TimedOut,
+    let outcome = match capture.exit {
+        Some(status) => Outcome::Exited(status),
+        None => Outcome::TimedOut,
     };
-    let (stdout, stderr) = (
-        std::mem::take(&mut run.stdout),
-        std::mem::take(&mut run.stderr),
-    );
-    drop(run);
+    let (stdout, stderr) = (capture.stdout, capture.stderr);
     tracing::debug!(
         shell = %shell.display(),
         ms = started.elapsed().as_millis() as u64,
@@ -247,211 +198,6 @@ enum Outcome {
     TimedOut,
 }
 
-/// How [`Run::collect`] ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Collected {
-    /// The shell exited (it is left unreaped).
-    Exited,
-    TimedOut,
-}
-
-/// A running shell and what it has written. The shell stays unreaped until [`Run::end`], so that
-/// its pid, which is also its process group's id, cannot be reused while the group is killed.
-/// Dropping it ends the run, so no path (early return, panic) leaves a process behind.
-struct Run {
-    child: Child,
-    status: Option<io::Result<ExitStatus>>,
-    out_pipe: Option<ChildStdout>,
-    err_pipe: Option<ChildStderr>,
-    stdout: Vec<u8>,
-    stderr: Vec<u8>,
-}
-
-impl Run {
-    fn new(mut child: Child) -> Self {
-        Run {
-            out_pipe: child.stdout.take(),
-            err_pipe: child.stderr.take(),
-            child,
-            status: None,
-            stdout: Vec::new(),
-            stderr: Vec::new(),
-        }
-    }
-
-    /// Reads both pipes until they close and the shell has exited, or until `deadline`.
-    fn collect(&mut self, deadline: Instant) -> Collected {
-        let mut exited_at: Option<Instant> = None;
-        let mut printed_at: Option<Instant> = None;
-        loop {
-            if let Some(at) = exited_at {
-                // A background process the startup files left behind may hold the pipes for
-                // as long as it lives; the shell's output is complete once the shell is gone.
-                if self.pipes_closed() || at.elapsed() >= LINGER {
-                    return Collected::Exited;
-                }
-            }
-            let limit = match printed_at {
-                Some(at) => deadline.min(at + LOGOUT_GRACE),
-                None => deadline,
-            };
-            let now = Instant::now();
-            if now >= limit {
-                return if exited_at.is_some() {
-                    Collected::Exited
-                } else {
-                    Collected::TimedOut
-                };
-            }
-            let wait = (limit - now).min(TICK);
-            if self.pipes_closed() {
-                std::thread::sleep(wait.min(Duration::from_millis(5)));
-            } else {
-                self.read_some(wait);
-                if printed_at.is_none() && memchr::memmem::rfind(&self.stdout, END).is_some() {
-                    printed_at = Some(Instant::now());
-                }
-            }
-            if exited_at.is_none() {
-                match self.has_exited() {
-                    Ok(true) => exited_at = Some(Instant::now()),
-                    Ok(false) => {}
-                    Err(e) => {
-                        tracing::debug!(error = %e, "waiting for the login shell failed");
-                        return Collected::TimedOut;
-                    }
-                }
-            }
-        }
-    }
-
-    /// Whether the shell has exited, without reaping it.
-    fn has_exited(&self) -> io::Result<bool> {
-        // SAFETY: waitid fills a zeroed siginfo_t we own; WNOWAIT leaves the child waitable.
-        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-        let rc = unsafe {
-            libc::waitid(
-                libc::P_PID,
-                self.child.id() as libc::id_t,
-                &mut info,
-                libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
-            )
-        };
-        if rc != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: after a successful waitid, si_pid is set (0 when no child has changed state).
-        Ok(unsafe { info.si_pid() } != 0)
-    }
-
-    fn pipes_closed(&self) -> bool {
-        self.out_pipe.is_none() && self.err_pipe.is_none()
-    }
-
-    /// Waits up to `wait` for either pipe to have data, and reads what is there.
-    fn read_some(&mut self, wait: Duration) {
-        let fds: Vec<i32> = [
-            self.out_pipe.as_ref().map(|p| p.as_raw_fd()),
-            self.err_pipe.as_ref().map(|p| p.as_raw_fd()),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        let mut pfds: Vec<libc::pollfd> = fds
-            .iter()
-            .map(|&fd| libc::pollfd {
-                fd,
-                events: libc::POLLIN,
-                revents: 0,
-            })
-            .collect();
-        let ms = wait.as_millis().min(i32::MAX as u128) as i32;
-        // SAFETY: `pfds` is a valid array of pollfd for the duration of the call.
-        let n = unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, ms) };
-        if n <= 0 {
-            return;
-        }
-        for pfd in pfds.iter().filter(|p| p.revents != 0) {
-            if self.out_pipe.as_ref().map(|p| p.as_raw_fd()) == Some(pfd.fd) {
-                if !drain(&mut self.out_pipe, &mut self.stdout, Keep::Head(MAX_STDOUT)) {
-                    self.out_pipe = None;
-                }
-            } else if !drain(
-                &mut self.err_pipe,
-                &mut self.stderr,
-                Keep::Tail(STDERR_KEPT),
-            ) {
-                self.err_pipe = None;
-            }
-        }
-    }
-
-    /// Kills the shell's session (its process group: setsid made the shell its leader, and
-    /// without job control its background jobs stay in that group), whether or not the shell
-    /// has exited, then reaps the shell and returns how it ended.
-    fn end(&mut self) -> Option<ExitStatus> {
-        if self.status.is_none() {
-            let pgid = self.child.id() as libc::pid_t;
-            // SAFETY: kill has no memory effects. The shell is our unreaped child, so its pid
-            // (the group's id) cannot have been reused.
-            unsafe {
-                libc::kill(-pgid, libc::SIGKILL);
-            }
-            self.status = Some(self.child.wait());
-            // Our ends of the pipes close too: a process that escaped the group gets EPIPE.
-            self.out_pipe = None;
-            self.err_pipe = None;
-        }
-        self.status.as_ref().and_then(|s| s.as_ref().ok()).copied()
-    }
-}
-
-impl Drop for Run {
-    fn drop(&mut self) {
-        self.end();
-    }
-}
-
-enum Keep {
-    Head(usize),
-    Tail(usize),
-}
-
-/// One read from a pipe poll() said was ready. Returns false at end of file or on an error.
-fn drain<R: Read>(pipe: &mut Option<R>, buf: &mut Vec<u8>, keep: Keep) -> bool {
-    let Some(reader) = pipe.as_mut() else {
-        return false;
-    };
-    let mut chunk = [0u8; 64 * 1024];
-    match reader.read(&mut chunk) {
-        Ok(0) => false,
-        Ok(n) => {
-            match keep {
-                Keep::Head(max) => {
-                    let room = max.saturating_sub(buf.len());
-                    buf.extend_from_slice(&chunk[..n.min(room)]);
-                }
-                Keep::Tail(max) => {
-                    buf.extend_from_slice(&chunk[..n]);
-                    if buf.len() > max {
-                        buf.drain(..buf.len() - max);
-                    }
-                }
-            }
-            true
-        }
-        Err(e)
-            if matches!(
-                e.kind(),
-                io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock
-            ) =>
-        {
-            true
-        }
-        Err(_) => false,
-    }
-}
-
 /// The variables between the markers. Startup files may print anything before the first marker
 /// and logout files anything after the last; `env -0` ends every entry with a NUL, so values
 /// may hold newlines.
@@ -480,7 +226,7 @@ fn parse_env(stdout: &[u8]) -> Option<BTreeMap<String, String>> {
 }
 
 fn tail_text(bytes: &[u8]) -> String {
-    let start = bytes.len().saturating_sub(STDERR_KEPT);
+    let start = bytes.len().saturating_sub(EXCERPT_BYTES);
     String::from_utf8_lossy(&bytes[start..]).trim().to_owned()
 }
 

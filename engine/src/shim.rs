@@ -13,28 +13,22 @@
 use std::collections::HashSet;
 use std::ffi::OsStr;
 use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::os::unix::process::CommandExt;
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use crate::atomic;
 use crate::output::{OutputMeta, OUTPUT_FILE};
+use crate::platform::{self, ChildEnd, Signal, SupervisorSignal, SupervisorSignals};
 use crate::procdir::{self, ExitInfo, ShimInfo, Spec, StopFile};
-use crate::{atomic, procinfo};
 
 mod rotation;
-use rotation::{punch_hole, Rotation};
+use rotation::Rotation;
 
 /// The hidden first argument that turns a Procdeck executable into a shim.
 pub const SHIM_ARG: &str = "__procdeck-shim";
 
-/// The shell that runs every command, by absolute path: looking `bash` up in `PATH` would run
-/// whatever the command's environment or the repository puts first there.
-pub const SHELL: &str = "/bin/bash";
-
-const PIPE_SIZE: i32 = 1 << 20;
 /// One read from the pipe, one write to the file. Small enough that the bytes are still in the
 /// CPU's cache when they are written out: larger chunks (256 KiB, 1 MiB) and `splice` of up to
 /// 1 MiB were slower (docs/benchmarks.md).
@@ -77,23 +71,11 @@ pub fn run_if_requested() {
 }
 
 fn run(dir: &Path) -> i32 {
-    // SAFETY: called before any thread exists in this process, so fork is safe; the parent
-    // exits at once so that whoever started us can reap it, and the child is reparented.
-    match unsafe { libc::fork() } {
-        -1 => {
-            say_ready(&format!(
-                "error fork failed: {}",
-                io::Error::last_os_error()
-            ));
-            return 1;
-        }
-        0 => {}
-        _ => unsafe { libc::_exit(0) },
-    }
-    // SAFETY: plain syscalls without memory arguments.
-    unsafe {
-        libc::setsid();
-        libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    // No thread exists yet. The process that started us exits at once, so whoever started it
+    // can reap it.
+    if let Err(e) = platform::detach_as_supervisor() {
+        say_ready(&format!("error cannot detach: {e}"));
+        return 1;
     }
     match Shim::start(dir) {
         Ok(mut shim) => {
@@ -121,13 +103,9 @@ fn redirect_diagnostics(dir: &Path) {
         .create(true)
         .append(true)
         .open(dir.join(procdir::SHIM_LOG))
-        .or_else(|_| File::options().write(true).open("/dev/null"));
+        .or_else(|_| File::options().write(true).open(platform::null_device()));
     if let Ok(log) = log {
-        // SAFETY: dup2 onto the standard descriptors of this single-threaded process.
-        unsafe {
-            libc::dup2(log.as_raw_fd(), 1);
-            libc::dup2(log.as_raw_fd(), 2);
-        }
+        let _ = platform::redirect_stdio(&log);
     }
 }
 
@@ -139,10 +117,6 @@ fn log(message: std::fmt::Arguments<'_>) {
 
 pub(crate) fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
-
-fn errno() -> i32 {
-    io::Error::last_os_error().raw_os_error().unwrap_or(0)
 }
 
 /// Where the output pipe's bytes are going.
@@ -167,10 +141,10 @@ struct Shim {
     kill_at: Option<Instant>,
     killing_since: Option<Instant>,
     termed: HashSet<u32>,
-    pipe: Option<OwnedFd>,
+    pipe: Option<File>,
     /// True when the pipe is big enough to pause under a flood (see `FLOOD_PAUSE`).
     pipe_is_big: bool,
-    sigfd: OwnedFd,
+    signals: SupervisorSignals,
     out: File,
     written: u64,
     /// The first offset kept, as last asked of the rotation.
@@ -198,13 +172,13 @@ impl Shim {
             .open(&out_path)
             .map_err(|e| format!("cannot create {}: {e}", out_path.display()))?;
         let written = out.metadata().map(|m| m.len()).unwrap_or(0);
-        let punch_ok = punch_hole(&out, 0).is_ok();
+        let punch_ok = platform::punch_hole(&out, 0).is_ok();
 
-        let (read_end, write_end, pipe_size) =
-            make_pipe().map_err(|e| format!("cannot create a pipe: {e}"))?;
-        let sigfd = block_signals().map_err(|e| format!("cannot set up signals: {e}"))?;
-        // Started after the signals are blocked, so that the thread inherits the mask and every
-        // signal reaches the signalfd.
+        let pipe = platform::output_pipe().map_err(|e| format!("cannot create a pipe: {e}"))?;
+        let signals =
+            SupervisorSignals::install().map_err(|e| format!("cannot set up signals: {e}"))?;
+        // Started after the signals are installed, so that the thread inherits their mask and
+        // every signal reaches the supervisor's loop.
         let kept_from = OutputMeta::load(dir).kept_from;
         let rotation = if spec.output_cap_bytes > 0 && punch_ok {
             let out = out
@@ -223,39 +197,28 @@ impl Shim {
                 spec.cwd.display()
             ));
         }
-        if !is_executable_file(Path::new(SHELL)) {
+        let shell = platform::command_shell();
+        if !is_executable_file(shell) {
             return Err(format!(
-                "{SHELL} is missing or not executable: commands run with bash"
+                "{} is missing or not executable: commands run with it",
+                shell.display()
             ));
         }
-        let write_clone = write_end
+        let write_clone = pipe
+            .writer
             .try_clone()
             .map_err(|e| format!("cannot duplicate a pipe: {e}"))?;
-        let mut cmd = Command::new(SHELL);
-        cmd.arg("-c")
-            .arg(&spec.command)
-            .current_dir(&spec.cwd)
+        let mut cmd = platform::shell_command(&spec.command);
+        cmd.current_dir(&spec.cwd)
             .envs(&spec.env)
             .stdin(Stdio::null())
             .stdout(Stdio::from(write_clone))
-            .stderr(Stdio::from(write_end))
-            .process_group(0);
-        // SAFETY: only async-signal-safe calls between fork and exec. The shim blocks the
-        // signals it reads from its signalfd; a command must not inherit that mask, or it could
-        // not be stopped with SIGTERM.
-        unsafe {
-            cmd.pre_exec(|| {
-                let mut empty: libc::sigset_t = std::mem::zeroed();
-                libc::sigemptyset(&mut empty);
-                if libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut()) != 0 {
-                    return Err(io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
+            .stderr(Stdio::from(pipe.writer));
+        platform::in_new_group(&mut cmd);
+        platform::unblock_signals_in(&mut cmd);
         let child = cmd
             .spawn()
-            .map_err(|e| format!("cannot run {SHELL}: {e}"))?;
+            .map_err(|e| format!("cannot run {}: {e}", shell.display()))?;
         // The Command held the pipe's write ends; dropping it leaves only the child's copies, so
         // the pipe reports its end when the last process of the tree closes it.
         drop(cmd);
@@ -263,14 +226,14 @@ impl Shim {
         let me = std::process::id();
         let info = ShimInfo {
             shim_pid: me,
-            shim_start_time: procinfo::start_time(me).unwrap_or(0),
+            shim_start_time: platform::start_time(me).unwrap_or(0),
             pid: main_pid,
-            pid_start_time: procinfo::start_time(main_pid).unwrap_or(0),
-            boot_id: procinfo::boot_id().unwrap_or_default(),
+            pid_start_time: platform::start_time(main_pid).unwrap_or(0),
+            boot_id: platform::boot_id().unwrap_or_default(),
         };
         if let Err(e) = atomic::write_json(&dir.join(procdir::SHIM), &info) {
-            // SAFETY: kill of the process group we just created.
-            unsafe { libc::kill(-(main_pid as i32), libc::SIGKILL) };
+            // The process group we just created.
+            platform::signal_group(main_pid, platform::Signal::Kill);
             return Err(e.to_string());
         }
         Ok(Shim {
@@ -284,9 +247,9 @@ impl Shim {
             kill_at: None,
             killing_since: None,
             termed: HashSet::new(),
-            pipe: Some(read_end),
-            pipe_is_big: pipe_size >= FLOOD_PIPE_MIN,
-            sigfd,
+            pipe: Some(pipe.reader),
+            pipe_is_big: pipe.size >= FLOOD_PIPE_MIN,
+            signals,
             out,
             written,
             kept_from,
@@ -316,27 +279,15 @@ impl Shim {
                 }
             }
             let timeout = self.poll_timeout(disk_full);
-            let mut fds = vec![libc::pollfd {
-                fd: self.sigfd.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            }];
-            if let (Some(pipe), false) = (&self.pipe, disk_full) {
-                fds.push(libc::pollfd {
-                    fd: pipe.as_raw_fd(),
-                    events: libc::POLLIN,
-                    revents: 0,
-                });
-            }
-            // SAFETY: fds is a valid array of pollfd for the call's duration.
-            let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout) };
-            if n < 0 && errno() != libc::EINTR {
-                log(format_args!("poll failed: {}", io::Error::last_os_error()));
+            let pipe = self.pipe.as_ref().filter(|_| !disk_full);
+            // Under heavy output most wake-ups are for the pipe alone: the signals are read only
+            // when there may be some.
+            let signalled = self.signals.wait(pipe, timeout).unwrap_or_else(|e| {
+                log(format_args!("poll failed: {e}"));
                 std::thread::sleep(RESCAN);
-            }
-            // Under heavy output most wake-ups are for the pipe alone: the signalfd is read only
-            // when it has something.
-            if n < 0 || fds[0].revents != 0 {
+                true
+            });
+            if signalled {
                 self.handle_signals();
             }
             let before = self.written;
@@ -357,8 +308,9 @@ impl Shim {
         self.finish()
     }
 
-    /// Milliseconds poll may sleep: forever unless a termination is under way or the disk is full.
-    fn poll_timeout(&self, disk_full: bool) -> i32 {
+    /// How long to wait for signals or output: forever (`None`) unless a termination is under
+    /// way or the disk is full.
+    fn poll_timeout(&self, disk_full: bool) -> Option<Duration> {
         let mut timeout: Option<Duration> = None;
         if self.kill_at.is_some() || self.main_reaped {
             timeout = Some(RESCAN);
@@ -366,28 +318,15 @@ impl Shim {
         if disk_full {
             timeout = Some(timeout.map_or(DISK_FULL_RETRY, |t| t.min(DISK_FULL_RETRY)));
         }
-        timeout.map_or(-1, |t| t.as_millis() as i32)
+        timeout
     }
 
     fn handle_signals(&mut self) {
-        let mut info: libc::signalfd_siginfo = unsafe { std::mem::zeroed() };
-        let size = std::mem::size_of::<libc::signalfd_siginfo>();
-        loop {
-            // SAFETY: reading one siginfo record into a properly sized, owned buffer.
-            let n = unsafe {
-                libc::read(
-                    self.sigfd.as_raw_fd(),
-                    &mut info as *mut _ as *mut libc::c_void,
-                    size,
-                )
-            };
-            if n != size as isize {
-                break;
-            }
-            match info.ssi_signo as i32 {
-                libc::SIGCHLD => self.reap(),
-                libc::SIGUSR1 => self.request_stop(Some(Duration::ZERO)),
-                _ => self.request_stop(None),
+        for signal in self.signals.take() {
+            match signal {
+                SupervisorSignal::ChildEnded => self.reap(),
+                SupervisorSignal::StopNow => self.request_stop(Some(Duration::ZERO)),
+                SupervisorSignal::Stop => self.request_stop(None),
             }
         }
         // SIGCHLD is coalesced: reap whatever is waiting even if its signal merged with another.
@@ -395,19 +334,12 @@ impl Shim {
     }
 
     fn reap(&mut self) {
-        loop {
-            let mut status = 0;
-            // SAFETY: waitpid with a valid status pointer.
-            let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
-            if pid <= 0 {
-                break;
-            }
-            if pid as u32 == self.main_pid {
+        while let Some((pid, end)) = platform::reap_child() {
+            if pid == self.main_pid {
                 self.main_reaped = true;
-                if libc::WIFEXITED(status) {
-                    self.exit_code = Some(libc::WEXITSTATUS(status));
-                } else if libc::WIFSIGNALED(status) {
-                    self.signal = Some(libc::WTERMSIG(status));
+                match end {
+                    ChildEnd::Exited(code) => self.exit_code = Some(code),
+                    ChildEnd::Signaled(signal) => self.signal = Some(signal),
                 }
                 // What the command left behind is terminated like a stop, but the status comes
                 // from the command's own exit.
@@ -440,23 +372,21 @@ impl Shim {
 
     fn begin_termination(&mut self, grace: Duration) {
         self.kill_at = Some(Instant::now() + grace);
-        self.signal_tree(libc::SIGTERM);
+        self.signal_tree(Signal::Terminate);
     }
 
     /// Signals the main process group (which catches forks racing the scan) and every
-    /// descendant found in /proc, each at most once for SIGTERM.
-    fn signal_tree(&mut self, sig: i32) {
+    /// descendant in the process table, each at most once for SIGTERM.
+    fn signal_tree(&mut self, sig: Signal) {
         if !self.main_reaped {
-            // SAFETY: the group is ours: its leader is our unreaped child, so its id is not reused.
-            unsafe { libc::kill(-(self.main_pid as i32), sig) };
+            // The group is ours: its leader is our unreaped child, so its id is not reused.
+            platform::signal_group(self.main_pid, sig);
         }
-        for pid in procinfo::descendants(self.me) {
-            if sig == libc::SIGTERM && !self.termed.insert(pid) {
+        for pid in platform::descendants(self.me) {
+            if sig == Signal::Terminate && !self.termed.insert(pid) {
                 continue;
             }
-            // SAFETY: the pid is our descendant (we are its subreaper), so it cannot be reused
-            // before we reap it.
-            unsafe { libc::kill(pid as i32, sig) };
+            platform::signal_descendant(pid, sig);
         }
     }
 
@@ -464,33 +394,32 @@ impl Shim {
         let Some(kill_at) = self.kill_at else { return };
         if Instant::now() >= kill_at {
             self.killing_since.get_or_insert_with(Instant::now);
-            self.signal_tree(libc::SIGKILL);
+            self.signal_tree(Signal::Kill);
         } else {
-            self.signal_tree(libc::SIGTERM);
+            self.signal_tree(Signal::Terminate);
         }
         self.reap();
     }
 
     fn tree_is_empty(&self) -> bool {
-        procinfo::descendants(self.me).is_empty()
+        platform::descendants(self.me).is_empty()
     }
 
     fn drain(&mut self) -> Drain {
-        let Some(pipe) = self.pipe.as_ref() else {
+        let Some(pipe) = self.pipe.take() else {
             return Drain::Eof;
         };
-        let fd = pipe.as_raw_fd();
         let result = loop {
-            match self.copy_once(fd) {
+            match self.copy_once(&pipe) {
                 Ok(0) => break Drain::Eof,
                 Ok(n) => {
                     self.written += n as u64;
                     self.enforce_cap();
                 }
-                Err(e) => match e.raw_os_error() {
-                    Some(libc::EAGAIN) => break Drain::Empty,
-                    Some(libc::EINTR) => {}
-                    Some(libc::ENOSPC) | Some(libc::EDQUOT) => {
+                Err(e) => match e.kind() {
+                    io::ErrorKind::WouldBlock => break Drain::Empty,
+                    io::ErrorKind::Interrupted => {}
+                    io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => {
                         if !self.disk_full_logged {
                             log(format_args!(
                                 "disk full: output waits in the pipe until space returns"
@@ -508,8 +437,8 @@ impl Shim {
                 },
             }
         };
-        if matches!(result, Drain::Eof) {
-            self.pipe = None;
+        if !matches!(result, Drain::Eof) {
+            self.pipe = Some(pipe);
         }
         if !matches!(result, Drain::DiskFull) {
             self.disk_full_logged = false;
@@ -520,23 +449,13 @@ impl Shim {
     /// One read from the pipe and its write at the end of the output. Bytes read that could not
     /// be written yet wait in `buf[pending]` and go first next time; while any wait, nothing more
     /// is read, so the rest stays in the pipe and the command blocks once it is full.
-    fn copy_once(&mut self, pipe: RawFd) -> io::Result<usize> {
+    fn copy_once(&mut self, mut pipe: &File) -> io::Result<usize> {
         if self.pending.is_empty() {
-            // SAFETY: reading into an owned buffer of the stated length.
-            let n = unsafe {
-                libc::read(
-                    pipe,
-                    self.buf.as_mut_ptr() as *mut libc::c_void,
-                    self.buf.len(),
-                )
-            };
-            if n < 0 {
-                return Err(io::Error::last_os_error());
-            }
+            let n = pipe.read(&mut self.buf)?;
             if n == 0 {
                 return Ok(0);
             }
-            self.pending = 0..n as usize;
+            self.pending = 0..n;
         }
         self.write_pending()
     }
@@ -544,11 +463,11 @@ impl Shim {
     /// Writes as much of `buf[pending]` as the disk takes at the end of the output; returns how
     /// many bytes that was, or the error that stopped the first byte.
     fn write_pending(&mut self) -> io::Result<usize> {
-        use std::os::unix::fs::FileExt;
         let mut done = 0;
         while done < self.pending.len() {
             let from = self.pending.start + done;
-            match self.out.write_at(
+            match platform::write_at(
+                &self.out,
                 &self.buf[from..self.pending.end],
                 self.written + done as u64,
             ) {
@@ -586,7 +505,7 @@ impl Shim {
         if let Some(rotation) = self.rotation.take() {
             rotation.finish();
         }
-        let survivors = procinfo::descendants(self.me);
+        let survivors = platform::descendants(self.me);
         if !survivors.is_empty() {
             log(format_args!(
                 "gave up on {survivors:?}: they survived SIGKILL"
@@ -635,56 +554,5 @@ impl Shim {
 }
 
 fn is_executable_file(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-}
-
-/// A pipe for the command's output, its read end non-blocking; returns both ends and the pipe's
-/// size in bytes.
-fn make_pipe() -> io::Result<(OwnedFd, OwnedFd, usize)> {
-    let mut fds = [0; 2];
-    // SAFETY: pipe2 fills two fds that we then own.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: both fds were just created and are owned by nobody else.
-    let (r, w) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
-    // SAFETY: fcntl on fds we own. A bigger pipe means fewer wake-ups under heavy output; the
-    // default size is fine when the system refuses.
-    let size = unsafe {
-        libc::fcntl(r.as_raw_fd(), libc::F_SETPIPE_SZ, PIPE_SIZE);
-        let flags = libc::fcntl(r.as_raw_fd(), libc::F_GETFL);
-        libc::fcntl(r.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK);
-        libc::fcntl(r.as_raw_fd(), libc::F_GETPIPE_SZ)
-    };
-    Ok((r, w, usize::try_from(size).unwrap_or(0)))
-}
-
-/// Blocks the signals the shim handles and returns a signalfd for them. Handled signals are
-/// first reset to their defaults, so a starter that ignored SIGTERM does not pass that on.
-fn block_signals() -> io::Result<OwnedFd> {
-    // SAFETY: sigset manipulation on a local set, then process-wide mask and signalfd creation.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        for sig in [
-            libc::SIGCHLD,
-            libc::SIGTERM,
-            libc::SIGINT,
-            libc::SIGHUP,
-            libc::SIGUSR1,
-        ] {
-            libc::signal(sig, libc::SIG_DFL);
-            libc::sigaddset(&mut set, sig);
-        }
-        libc::signal(libc::SIGQUIT, libc::SIG_DFL);
-        if libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        let fd = libc::signalfd(-1, &set, libc::SFD_CLOEXEC | libc::SFD_NONBLOCK);
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(OwnedFd::from_raw_fd(fd))
-    }
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && platform::is_executable(&m))
 }

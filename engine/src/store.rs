@@ -11,7 +11,6 @@
 use std::collections::HashSet;
 use std::fs::{self, OpenOptions};
 use std::io::{ErrorKind, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
@@ -24,7 +23,7 @@ use crate::origin::Trust;
 use crate::output::{OutputMeta, OUTPUT_FILE};
 use crate::procdir::{self, ExitInfo, ShimInfo, Spec};
 use crate::record::{Origin, ProcessRecord, Status, Supervisor};
-use crate::{atomic, id, nofollow, procinfo};
+use crate::{atomic, id, nofollow, platform};
 
 pub const STORE_DIR: &str = ".procdeck";
 const INDEX: &str = "index.json";
@@ -173,11 +172,8 @@ impl Store {
     /// symlink is reported rather than followed.
     fn create_gitignore(&self) -> Result<()> {
         let path = self.dir.join(GITIGNORE);
-        let created = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&path);
+        let created =
+            platform::no_follow(OpenOptions::new().write(true).create_new(true)).open(&path);
         let unwritable = |source| Error::Unwritable {
             path: self.root.clone(),
             source,
@@ -589,18 +585,18 @@ impl Store {
             return false;
         };
         record.workspace_id == self.workspace_id
-            && procinfo::signallable(sup.shim_pid).is_some()
-            && procinfo::is_this_boot(&sup.boot_id)
-            && procinfo::is_alive(sup.shim_pid, sup.shim_start_time)
-            && procinfo::stat(sup.shim_pid).is_some_and(|s| leads_session(&s, sup.shim_pid))
+            && platform::signallable(sup.shim_pid)
+            && platform::is_this_boot(&sup.boot_id)
+            && platform::is_alive(sup.shim_pid, sup.shim_start_time)
+            && platform::stat(sup.shim_pid).is_some_and(|s| s.in_session(sup.shim_pid))
             && self.was_given_folder(sup.shim_pid, &record.id)
     }
 
     /// Sends `signal` to the record's shim, only when [`Store::shim_is_ours`] holds.
-    pub fn signal_shim(&self, record: &ProcessRecord, signal: i32) -> bool {
+    pub fn signal_shim(&self, record: &ProcessRecord, signal: platform::Signal) -> bool {
         match &record.supervisor {
             Some(sup) if self.shim_is_ours(record) => {
-                procinfo::signal_verified(sup.shim_pid, sup.shim_start_time, signal)
+                platform::signal_verified(sup.shim_pid, sup.shim_start_time, signal)
             }
             _ => false,
         }
@@ -608,7 +604,7 @@ impl Store {
 
     fn was_given_folder(&self, pid: u32, id: &str) -> bool {
         let dir = self.processes_dir().join(id);
-        procinfo::cmdline(pid).is_some_and(|args| args.iter().any(|a| Path::new(a) == dir))
+        platform::cmdline(pid).is_some_and(|args| args.iter().any(|a| Path::new(a) == dir))
     }
 
     /// The shim is gone without an exit record. Its command, if still alive, no longer has
@@ -618,17 +614,16 @@ impl Store {
         record.stopped_at = Some(crate::shim::now_rfc3339());
         record.stopping_since = None;
         if let Some(group) = self.orphaned_group(record) {
-            // SAFETY: kill has no memory effects; the group was just proven to be the one this
-            // store's shim created for the record.
-            unsafe { libc::kill(-group, libc::SIGKILL) };
+            // The group was just proven to be the one this store's shim created for the record.
+            platform::signal_group(group, platform::Signal::Kill);
             return;
         }
         // A record of this store naming a living process it cannot prove is its own: say so,
         // as its command may still be running unsupervised (or the record was crafted).
         let living = record
             .pid
-            .and_then(procinfo::stat)
-            .is_some_and(|s| s.state != 'Z' && s.state != 'X');
+            .and_then(platform::stat)
+            .is_some_and(|s| !s.has_exited());
         if living && record.workspace_id == self.workspace_id {
             self.warn(format!(
                 "{} is marked lost; pid {} was not signalled: it is not provably the process this store started",
@@ -642,37 +637,33 @@ impl Store {
     /// the record: the command (verified by its start time on this boot) leads its group (the
     /// shim starts it in a group of its own), sits in the shim's session, and that session's
     /// leader is gone or is still the shim of this process folder and the command's parent.
-    fn orphaned_group(&self, record: &ProcessRecord) -> Option<libc::pid_t> {
+    fn orphaned_group(&self, record: &ProcessRecord) -> Option<u32> {
         let (pid, sup) = (record.pid?, record.supervisor.as_ref()?);
-        let group = procinfo::signallable(pid)?;
-        procinfo::signallable(sup.shim_pid)?;
-        if record.workspace_id != self.workspace_id
-            || !procinfo::is_this_boot(&sup.boot_id)
-            || !procinfo::is_alive(pid, sup.pid_start_time)
+        if !platform::signallable(pid)
+            || !platform::signallable(sup.shim_pid)
+            || record.workspace_id != self.workspace_id
+            || !platform::is_this_boot(&sup.boot_id)
+            || !platform::is_alive(pid, sup.pid_start_time)
         {
             return None;
         }
-        let stat = procinfo::stat(pid)?;
-        if stat.pgrp != group || i64::from(stat.session) != i64::from(sup.shim_pid) {
+        let stat = platform::stat(pid)?;
+        if i64::from(stat.pgrp) != i64::from(pid) || !stat.in_session(sup.shim_pid) {
             return None;
         }
-        let leader_fits = match procinfo::stat(sup.shim_pid) {
+        let leader_fits = match platform::stat(sup.shim_pid) {
             None => true,
-            Some(s) if s.state == 'Z' || s.state == 'X' => true,
+            Some(s) if s.has_exited() => true,
             // Still alive (its start time was recorded wrong): it must be this folder's shim,
             // and the command its child.
             Some(s) => {
-                leads_session(&s, sup.shim_pid)
+                s.in_session(sup.shim_pid)
                     && stat.ppid == sup.shim_pid
                     && self.was_given_folder(sup.shim_pid, &record.id)
             }
         };
-        leader_fits.then_some(group)
+        leader_fits.then_some(pid)
     }
-}
-
-fn leads_session(stat: &procinfo::Stat, pid: u32) -> bool {
-    i64::from(stat.session) == i64::from(pid)
 }
 
 fn linked_folder(dir: &Path) -> String {

@@ -9,7 +9,6 @@ use std::collections::HashSet;
 use std::fmt;
 use std::fs;
 use std::io::Read;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use serde::de::{MapAccess, Visitor};
@@ -44,11 +43,9 @@ pub fn suggestions(folder: &Path) -> Vec<Suggestion> {
 
 /// The file's text, or None when it is missing, not a regular file, too large or not UTF-8.
 fn read_capped(path: &Path) -> Option<String> {
-    // O_NONBLOCK so that a FIFO planted under a manifest's name cannot block the open; it has
+    // Non-blocking so that a FIFO planted under a manifest's name cannot block the open; it has
     // no effect on reading a regular file.
-    let file = fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
+    let file = crate::platform::non_blocking(fs::OpenOptions::new().read(true))
         .open(path)
         .ok()?;
     let meta = file.metadata().ok()?;

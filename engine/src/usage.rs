@@ -19,7 +19,7 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::id;
-use crate::procinfo::{self, ProcessTable};
+use crate::platform::{self, ProcessTable};
 use crate::workspace::Workspace;
 
 /// What a running process's tree costs now.
@@ -68,13 +68,13 @@ impl UsageSampler {
     /// Measures every tree of `trees` whose root is alive with its recorded start time, from
     /// one read of the process table; the others are left out of the answer.
     pub fn sample(&mut self, trees: &[Tree]) -> BTreeMap<String, Usage> {
-        let Some(page) = procinfo::page_size() else {
+        let Some(page) = platform::page_size() else {
             tracing::warn!("the page size is unknown: no process is measured");
             return BTreeMap::new();
         };
         let table = ProcessTable::read();
         let at = Instant::now();
-        let ticks_per_second = procinfo::clock_ticks_per_second();
+        let ticks_per_second = platform::clock_ticks_per_second();
         let mut out = BTreeMap::new();
         let mut next = HashMap::new();
         for tree in trees {
@@ -176,13 +176,9 @@ mod tests {
 
     impl Parent {
         fn start(script: &str) -> Parent {
-            use std::os::unix::process::CommandExt;
-            let child = Command::new("sh")
-                .arg("-c")
-                .arg(format!("({script}) & wait"))
-                .process_group(0)
-                .spawn()
-                .expect("spawn sh");
+            let mut cmd = Command::new("sh");
+            cmd.arg("-c").arg(format!("({script}) & wait"));
+            let child = platform::in_new_group(&mut cmd).spawn().expect("spawn sh");
             Parent(child)
         }
 
@@ -191,15 +187,15 @@ mod tests {
             Tree {
                 key: key.to_owned(),
                 root,
-                root_start_time: procinfo::start_time(root).expect("start time"),
+                root_start_time: platform::start_time(root).expect("start time"),
             }
         }
     }
 
     impl Drop for Parent {
         fn drop(&mut self) {
-            // SAFETY: kill has no memory effects; the group is our unreaped child's.
-            unsafe { libc::kill(-(self.0.id() as libc::pid_t), libc::SIGKILL) };
+            // The group is our unreaped child's.
+            platform::signal_group(self.0.id(), platform::Signal::Kill);
             let _ = self.0.wait();
         }
     }

@@ -20,7 +20,7 @@ use crate::procdir::{self, Spec, StopFile};
 use crate::record::{ProcessRecord, StartedBy};
 use crate::settings::Settings;
 use crate::store::{self, Store};
-use crate::{atomic, id, procinfo, spawn};
+use crate::{atomic, id, platform, spawn};
 
 /// How long a stop may take beyond its grace period before it is reported as stuck.
 const STOP_SLACK: Duration = Duration::from_secs(5);
@@ -275,12 +275,15 @@ impl Workspace {
         })?;
         self.publish(std::slice::from_ref(&stopping));
         let started = Instant::now();
-        if !self.store.signal_shim(&stopping, libc::SIGTERM) {
+        if !self
+            .store
+            .signal_shim(&stopping, platform::Signal::Terminate)
+        {
             // Its shim ended meanwhile, or is not provably this record's: nothing is signalled,
             // and the record says what became of it.
             return self.get(id);
         }
-        if !procinfo::wait_exit(sup.shim_pid, sup.shim_start_time, grace + STOP_SLACK) {
+        if !platform::wait_exit(sup.shim_pid, sup.shim_start_time, grace + STOP_SLACK) {
             return Err(Error::Timeout(
                 started.elapsed().as_secs_f64(),
                 format!("the shim of {id} to end the process tree"),
@@ -459,7 +462,7 @@ impl Workspace {
         ) else {
             return Ok(Vec::new());
         };
-        if !procinfo::is_alive(pid, sup.pid_start_time) {
+        if !platform::is_alive(pid, sup.pid_start_time) {
             return Ok(Vec::new());
         }
         Ok(crate::ports::listening_ports(pid))

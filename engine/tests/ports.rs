@@ -138,7 +138,7 @@ fn finds_a_grandchilds_socket_from_the_root() {
         .find(|p| p.port == port)
         .unwrap_or_else(|| panic!("port {port} in {ports:?}"));
     assert_ne!(found.pid, root, "the socket is the python grandchild's");
-    let owner_parent = procdeck_engine::procinfo::stat(found.pid).map(|s| s.ppid);
+    let owner_parent = procdeck_engine::platform::stat(found.pid).map(|s| s.ppid);
     assert_eq!(owner_parent, Some(root));
 }
 

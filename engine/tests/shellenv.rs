@@ -7,7 +7,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use procdeck_engine::procinfo;
+use procdeck_engine::platform;
 use procdeck_engine::shellenv::{
     login_shell_env, login_shell_env_from, login_shell_env_in, user_shell, ShellEnvError,
     RESOLVING_ENV_VAR,
@@ -54,8 +54,7 @@ fn group_members(pgid: u32) -> Vec<u32> {
         .flatten()
         .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
         .filter(|&pid| {
-            procinfo::stat(pid)
-                .is_some_and(|s| s.pgrp == pgid as i32 && s.state != 'Z' && s.state != 'X')
+            platform::stat(pid).is_some_and(|s| s.pgrp == pgid as i32 && !s.has_exited())
         })
         .collect()
 }
@@ -278,7 +277,7 @@ fn cmdline(pid: u32) -> String {
 
 /// Alive and not a zombie.
 fn running(pid: u32) -> bool {
-    procinfo::stat(pid).is_some_and(|s| s.state != 'Z' && s.state != 'X')
+    platform::stat(pid).is_some_and(|s| !s.has_exited())
 }
 
 /// Kills the test's own `sleep` if it is still there when the test ends, pass or fail.

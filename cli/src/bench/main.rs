@@ -501,7 +501,7 @@ fn stop_time(ws: &Workspace) -> Result<()> {
     let cmd = format!(
         "sleep {mark}1 & (setsid sleep {mark}2 &) ; bash -c \"trap '' TERM; exec sleep {mark}3\" & wait"
     );
-    let not_before = procdeck_engine::procinfo::start_time(std::process::id()).unwrap_or(0);
+    let not_before = procdeck_engine::platform::start_time(std::process::id()).unwrap_or(0);
     for round in 0..3 {
         let record = ws.start(StartRequest::new(cmd.clone()))?;
         let before = wait_for_sleeps(&mark, not_before)?;
@@ -549,7 +549,7 @@ fn plain_group_stop(cmd: &str, mark: &str, not_before: u64) -> Result<(f64, usiz
                 e.file_name()
                     .to_str()
                     .and_then(|n| n.parse::<u32>().ok())
-                    .and_then(procdeck_engine::procinfo::stat)
+                    .and_then(procdeck_engine::platform::stat)
                     .is_some_and(|s| s.pgrp == pgid && s.state != 'Z')
             })
         })
@@ -598,7 +598,7 @@ fn sleeps_of(mark: &str, not_before: u64) -> Vec<u32> {
         .filter(|&pid| {
             std::fs::read(format!("/proc/{pid}/cmdline"))
                 .is_ok_and(|c| String::from_utf8_lossy(&c).starts_with(&wanted))
-                && procdeck_engine::procinfo::stat(pid)
+                && procdeck_engine::platform::stat(pid)
                     .is_some_and(|s| s.start_time >= not_before && s.state != 'Z')
         })
         .collect()

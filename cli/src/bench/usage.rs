@@ -5,7 +5,7 @@
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use procdeck_engine::procinfo;
+use procdeck_engine::platform;
 use procdeck_engine::{StartRequest, UsageSampler, Workspace};
 
 use crate::{settings, BenchError, Result};
@@ -31,10 +31,10 @@ fn rounds(ws: &Workspace) -> Result<()> {
     for _ in 0..TREES {
         ids.push(ws.start(StartRequest::new("sleep 600"))?.id);
     }
-    let hz = procinfo::clock_ticks_per_second()
+    let hz = platform::clock_ticks_per_second()
         .ok_or_else(|| BenchError::Check("no clock tick rate".into()))?;
     let me = std::process::id();
-    let cpu_ticks = || procinfo::stat(me).map_or(0, |s| s.cpu_ticks);
+    let cpu_ticks = || platform::stat(me).map_or(0, |s| s.cpu_ticks);
     let mut sampler = UsageSampler::new();
     let first = ws.usage(&mut sampler, &ids)?;
     if first.len() != TREES {
@@ -54,7 +54,7 @@ fn rounds(ws: &Workspace) -> Result<()> {
     let total = t.elapsed().as_secs_f64();
     let cpu_ms = (cpu_ticks() - ticks_before) as f64 / hz as f64 * 1000.0 / ROUNDS as f64;
     walls.sort_by(f64::total_cmp);
-    let processes = procdeck_engine::procinfo::pids().len();
+    let processes = procdeck_engine::platform::pids().len();
     println!(
         "  procdeck: {ROUNDS} rounds in {total:.2} s; per round median {:.2} ms, p99 {:.2} ms wall, {cpu_ms:.2} ms CPU ({processes} processes on the machine)",
         crate::percentile(&walls, 0.5),

@@ -11,7 +11,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use procdeck_engine::procinfo;
+use procdeck_engine::platform;
 use procdeck_engine::{ProcessRecord, Settings, Status};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_procdeck");
@@ -256,15 +256,15 @@ pub fn cleanup_shim(s: &ShimIds) {
     if s.shim_pid == 0 {
         return;
     }
-    if procinfo::is_alive(s.shim_pid, s.shim_start_time) {
+    if platform::is_alive(s.shim_pid, s.shim_start_time) {
         kill_tree(s.shim_pid);
     }
     // The shim is a session leader: its command and anything not double-`setsid`ed stay in its
     // session even after the shim is gone (reparented to pid 1). While any of them lives, the
     // kernel keeps the shim's pid from being reused; so a living process with that pid that is
     // not the shim leads another session (Xvfb, anything setsid'ed since) and none of ours is left.
-    if procinfo::stat(s.shim_pid)
-        .is_some_and(|st| st.start_time != s.shim_start_time && !dead_state(st.state))
+    if platform::stat(s.shim_pid)
+        .is_some_and(|st| st.start_time != s.shim_start_time && !st.has_exited())
     {
         return;
     }
@@ -286,15 +286,11 @@ fn session_members(sid: u32, not_before: u64) -> Vec<u32> {
     all_pids()
         .into_iter()
         .filter(|&p| {
-            procinfo::stat(p).is_some_and(|s| {
-                s.session == sid as i32 && s.start_time >= not_before && !dead_state(s.state)
+            platform::stat(p).is_some_and(|s| {
+                s.session == sid as i32 && s.start_time >= not_before && !s.has_exited()
             })
         })
         .collect()
-}
-
-fn dead_state(state: char) -> bool {
-    state == 'Z' || state == 'X'
 }
 
 fn all_pids() -> Vec<u32> {
@@ -309,12 +305,12 @@ fn all_pids() -> Vec<u32> {
 
 /// SIGKILLs `root` and all its descendants, children first found, until none are left.
 pub fn kill_tree(root: u32) {
-    if root == 0 || procinfo::stat(root).is_none() {
+    if root == 0 || platform::stat(root).is_none() {
         return;
     }
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        let mut all = procinfo::descendants(root);
+        let mut all = platform::descendants(root);
         all.push(root);
         let alive: Vec<u32> = all.into_iter().filter(|p| alive(*p)).collect();
         if alive.is_empty() || Instant::now() > deadline {
@@ -331,7 +327,7 @@ pub fn kill_tree(root: u32) {
 /// True when `pid` exists and is not a zombie (pid 1 here does not reap, so a dead process
 /// may linger as a zombie).
 pub fn alive(pid: u32) -> bool {
-    procinfo::stat(pid).is_some_and(|s| !dead_state(s.state))
+    platform::stat(pid).is_some_and(|s| !s.has_exited())
 }
 
 pub fn check_failure(out: &Output) -> String {

@@ -753,11 +753,13 @@ mod tests {
     fn tail_reads_only_the_end() {
         // A sparse 1 GiB file whose ends are the only data: the reads must touch only them.
         let dir = tempfile::tempdir().unwrap();
-        let f = std::fs::File::create(dir.path().join(super::super::OUTPUT_FILE)).unwrap();
+        let mut f = std::fs::File::create(dir.path().join(super::super::OUTPUT_FILE)).unwrap();
         f.set_len(1 << 30).unwrap();
-        use std::os::unix::fs::FileExt;
-        f.write_at(b"\nfirst\nsecond\n", (1 << 30) - 14).unwrap();
-        f.write_at(b"head1\nhead2\n", 0).unwrap();
+        use std::io::{Seek, SeekFrom, Write};
+        f.seek(SeekFrom::Start((1 << 30) - 14)).unwrap();
+        f.write_all(b"\nfirst\nsecond\n").unwrap();
+        f.rewind().unwrap();
+        f.write_all(b"head1\nhead2\n").unwrap();
         let src = open(&dir);
         let t = read(&src, &req(ReadMethod::Tail, Some(2), None)).unwrap();
         assert_eq!(t.content, "first\nsecond\n");

@@ -3,7 +3,6 @@
 use std::fs::File;
 use std::io::{self, Write};
 use std::ops::Range;
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -98,7 +97,7 @@ impl OutputSource {
     pub fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize> {
         let Some(file) = &self.file else { return Ok(0) };
         loop {
-            match file.read_at(buf, offset) {
+            match crate::platform::read_at(file, buf, offset) {
                 Ok(n) => {
                     self.bytes_read.fetch_add(n as u64, Ordering::Relaxed);
                     return Ok(n);
@@ -166,7 +165,6 @@ pub fn copy_to(src: &OutputSource, start: u64, end: u64, out: &mut dyn Write) ->
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use std::os::fd::AsRawFd;
 
     /// A process folder holding `bytes` as its output.
     pub fn folder_with(bytes: &[u8]) -> tempfile::TempDir {
@@ -182,16 +180,7 @@ pub(crate) mod tests {
             .write(true)
             .open(dir.join(OUTPUT_FILE))
             .unwrap();
-        // SAFETY: plain syscall on a file descriptor this function owns.
-        let rc = unsafe {
-            libc::fallocate(
-                f.as_raw_fd(),
-                libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
-                0,
-                kept_from as libc::off_t,
-            )
-        };
-        assert_eq!(rc, 0, "punching a hole: {}", io::Error::last_os_error());
+        crate::platform::punch_hole(&f, kept_from).expect("punching a hole");
     }
 
     #[test]

@@ -6,12 +6,12 @@
 
 use std::fs::File;
 use std::io;
-use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 use std::sync::mpsc::{self, SyncSender};
 use std::thread::{self, JoinHandle};
 
 use crate::output::OutputMeta;
+use crate::platform::punch_hole;
 
 /// Drops the output before the offsets it is sent, oldest first, one at a time.
 pub(super) struct Rotation {
@@ -63,25 +63,5 @@ impl Rotation {
         if self.worker.join().is_err() {
             super::log(format_args!("the rotation thread panicked"));
         }
-    }
-}
-
-/// Frees `[0, end)` of the file while keeping its size, so later offsets never move. With
-/// `end == 0` it only asks whether the file system supports it.
-pub(super) fn punch_hole(file: &File, end: u64) -> io::Result<()> {
-    let len = if end == 0 { 4096 } else { end };
-    // SAFETY: fallocate on an fd we own.
-    let rc = unsafe {
-        libc::fallocate(
-            file.as_raw_fd(),
-            libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
-            0,
-            len as libc::off_t,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
     }
 }

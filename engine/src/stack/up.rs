@@ -263,7 +263,9 @@ impl Workspace {
             ReadyReason::Exited => {
                 let how = match (outcome.record.exit_code, outcome.record.signal) {
                     (Some(code), _) => format!("exited with code {code}"),
-                    (None, Some(signal)) => format!("ended by {}", crate::signal::name(signal)),
+                    (None, Some(signal)) => {
+                        format!("ended by {}", crate::platform::signal_name(signal))
+                    }
                     (None, None) => "ended".to_owned(),
                 };
                 let conflict = self

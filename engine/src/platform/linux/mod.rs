@@ -1,0 +1,16 @@
+//! What only Linux has: `/proc` (processes, sockets), pidfd, waiting on a child without reaping
+//! it, hole punching, and the supervisor's child subreaper, signalfd and pipe size.
+
+mod children;
+mod holes;
+mod pidfd;
+mod procfs;
+mod sockets;
+mod supervisor;
+
+pub(super) use children::child_has_exited;
+pub(super) use holes::punch_hole;
+pub(super) use pidfd::wait_exit;
+pub(super) use procfs::{boot_id, cmdline, pids, process_name, stat};
+pub(super) use sockets::{listeners_of, port_owner};
+pub(super) use supervisor::{detach, output_pipe, unblock_signals_in, Signals};
