@@ -227,7 +227,7 @@ fn a_store_made_read_only_later_fails_cleanly() {
     // later, and a file system cannot be made read-only while a file is open for writing on it.
     let shim = shim_ids_in(mnt.path(), &rec.id);
     wait_until("the shim to end", PATIENCE, || {
-        !procdeck_engine::procinfo::is_alive(shim.shim_pid, shim.shim_start_time)
+        !procdeck_engine::platform::is_alive(shim.shim_pid, shim.shim_start_time)
     });
     assert!(mnt.remount("ro"), "remount read-only");
     let out = run(&["start", "--", "echo after"]);
