@@ -61,6 +61,9 @@ pids+=("$dbus_pid")
 
 # Xvfb picks a free display itself and writes its number once it accepts connections, so
 # neither a display left by another run nor a slow start on a loaded machine can get in the way.
+# The file exists before Xvfb starts: the background shell that opens it for Xvfb may not have
+# run yet when the loop below first reads it.
+: >"$work/display"
 setsid Xvfb -displayfd 3 -screen 0 1400x900x24 -nolisten tcp 3>"$work/display" >"$work/xvfb.log" 2>&1 &
 xvfb_pid=$!
 pids+=("$xvfb_pid")
