@@ -70,6 +70,7 @@ fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::lines_before,
             commands::follow_output,
             commands::unfollow_output,
+            commands::ack_output,
             commands::recent_commands,
             commands::open_output_file,
             commands::reveal_output_file,

@@ -141,7 +141,8 @@ async function phase(name, shownId, otherId) {
   const flood = cli('start', '--title', `flood-${name}`, '--', ...floodCommand(go));
   await s.waitForElement(rowSelector(flood.id));
   const shown = shownId ?? flood.id;
-  await clickRow(shown);
+  await (await s.find(rowSelector(shown))).click();
+  await s.waitFor(`row ${shown} to be selected`, async () => (await (await s.find(rowSelector(shown))).attribute('aria-selected')) === 'true');
   await new Promise((r) => setTimeout(r, 1000));
   const procs = appProcesses();
   assert.ok(procs, 'the app and its web process are found');
@@ -185,6 +186,10 @@ function report(live, closed) {
   row('frames', (r) => String(r.gaps.length + 1));
   row('frame gap p50 / p95 / max (ms)', (r) => `${f(pct(r.gaps, 0.5))} / ${f(pct(r.gaps, 0.95))} / ${f(Math.max(...r.gaps))}`);
   row('click→selection p50 / p95 / max (ms)', (r) => `${f(pct(r.clicks, 0.5), 0)} / ${f(pct(r.clicks, 0.95), 0)} / ${f(Math.max(...r.clicks), 0)}`);
+  const away = (r) => r.clicks.filter((_, i) => i % 2 === 0);
+  const back = (r) => r.clicks.filter((_, i) => i % 2 === 1);
+  row('  to the other row: p50 / max (ms)', (r) => `${f(pct(away(r), 0.5), 0)} / ${f(Math.max(...away(r)), 0)}`);
+  row('  back to the shown row: p50 / max (ms)', (r) => `${f(pct(back(r), 0.5), 0)} / ${f(Math.max(...back(r)), 0)}`);
   row('app CPU (% of a core)', (r) => f(r.appCpu * 100, 0));
   row('web process CPU (% of a core)', (r) => f(r.webCpu * 100, 0));
   row('web process RSS before / after (MiB)', (r) => `${f(r.rssBefore, 0)} / ${f(r.rssAfter, 0)}`);
