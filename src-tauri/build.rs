@@ -16,6 +16,7 @@ const COMMANDS: &[&str] = &[
     "lines_before",
     "follow_output",
     "unfollow_output",
+    "ack_output",
     "recent_commands",
     "open_output_file",
     "reveal_output_file",

@@ -316,6 +316,12 @@ pub fn unfollow_output(streams: State<'_, Arc<Streams>>, subscription: u32) {
     streams.stop(subscription);
 }
 
+/// The view has drawn a frame of the stream: it may be sent the next.
+#[tauri::command]
+pub fn ack_output(streams: State<'_, Arc<Streams>>, subscription: u32) {
+    streams.ack(subscription);
+}
+
 #[tauri::command]
 pub async fn recent_commands(registry: Reg<'_>, workspace_id: String) -> AppResult<Vec<String>> {
     let r = registry.inner().clone();

@@ -70,6 +70,7 @@ fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::lines_before,
             commands::follow_output,
             commands::unfollow_output,
+            commands::ack_output,
             commands::recent_commands,
             commands::open_output_file,
             commands::reveal_output_file,
@@ -168,11 +169,6 @@ pub fn run() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
-    // Linux's tray hosts show the tray item's title, which appindicator takes from the GLib
-    // application name; unset, GLib falls back to the executable's name, "procdeck-app". It can
-    // be set once only, before GTK starts.
-    #[cfg(target_os = "linux")]
-    glib::set_application_name("Procdeck");
     let config_dir = std::env::var_os("PROCDECK_CONFIG_DIR").map(PathBuf::from);
     let folders = folders_from_args();
     // The single-instance plugin goes first, so a second launch is handed over before any other

@@ -1,9 +1,11 @@
 //! Live output streams to the web view. A follower thread reads the output as it is written
 //! (engine follow); a sender thread hands it to the view in frames at a steady rate, each cut at
 //! a UTF-8 boundary and at most MAX_FRAME bytes, cut into lines that carry their exact byte
-//! offsets. When the view falls far behind (a process printing 50 MB/s), the oldest unsent bytes
-//! are dropped and the next frame says how many, so the window stays responsive; Tail and Grep
-//! read the file and still see everything. A stream is forgotten as soon as it ends, whoever
+//! offsets. The view acknowledges each frame once it has drawn it, and at most MAX_IN_FLIGHT
+//! frames go unacknowledged: a view that draws slowly (a process printing 50 MB/s) is sent only
+//! what it can draw, never a queue of frames that would hold its thread and its memory. Meanwhile
+//! the oldest unsent bytes are dropped and the next frame says how many; Tail and Grep read the
+//! file and still see everything. A stream is forgotten as soon as it ends, whoever
 //! ends it.
 
 use std::collections::HashMap;
@@ -18,7 +20,10 @@ use procdeck_engine::Workspace;
 use crate::dto::OutputFrame;
 
 pub const FRAME_INTERVAL: Duration = Duration::from_millis(33);
-pub const MAX_FRAME: usize = 256 * 1024;
+/// Small enough that the view takes a frame in well under one animation frame's time.
+pub const MAX_FRAME: usize = 32 * 1024;
+/// Frames sent that the view has not acknowledged yet, at most.
+pub const MAX_IN_FLIGHT: u32 = 2;
 /// Unsent bytes kept while the view is behind; beyond this the oldest are skipped.
 pub const MAX_BACKLOG: usize = 1024 * 1024;
 
@@ -29,6 +34,8 @@ struct Backlog {
     offset: u64,
     skipped: u64,
     finished: Option<OutputFrame>,
+    /// Data frames sent and not acknowledged yet.
+    in_flight: u32,
 }
 
 impl Backlog {
@@ -72,6 +79,13 @@ impl Backlog {
         self.skipped > 0 || self.finished.is_some() || self.sendable() > 0
     }
 
+    /// Whether the view may be sent what is ready: it has drawn enough of what it was sent, or
+    /// only the end is left (which the view needs whether it draws or not).
+    fn may_send(&self) -> bool {
+        self.in_flight < MAX_IN_FLIGHT
+            || (self.bytes.is_empty() && self.skipped == 0 && self.finished.is_some())
+    }
+
     /// The next frame, if there are bytes to send or a gap to report.
     fn take(&mut self) -> Option<OutputFrame> {
         let n = self.sendable();
@@ -89,6 +103,7 @@ impl Backlog {
         self.bytes.drain(..n);
         self.offset = end;
         self.skipped = 0;
+        self.in_flight += 1;
         Some(frame)
     }
 }
@@ -187,6 +202,17 @@ impl Streams {
         release(&self.active, sub);
     }
 
+    /// The view has drawn one more frame of `sub`: the sender may send another.
+    pub fn ack(&self, sub: u32) {
+        let shared = self.active.lock().ok().and_then(|a| a.get(&sub).cloned());
+        if let Some(shared) = shared {
+            if let Ok(mut b) = shared.backlog.lock() {
+                b.in_flight = b.in_flight.saturating_sub(1);
+            }
+            shared.wake.notify_one();
+        }
+    }
+
     pub fn stop_all(&self) {
         let subs: Vec<u32> = self
             .active
@@ -214,9 +240,10 @@ fn send_frames(shared: &Shared, send: &dyn Fn(OutputFrame) -> bool) -> Option<Ou
     let mut last_sent = Instant::now() - FRAME_INTERVAL;
     loop {
         let mut backlog = shared.backlog.lock().ok()?;
-        // Sleeps until there is something to send: a backlog holding only the start of a
-        // character waits here for the rest of it like an empty one.
-        while !backlog.ready() {
+        // Sleeps until there is something to send and the view has drawn enough of what it was
+        // sent: a backlog holding only the start of a character waits here for the rest of it
+        // like an empty one.
+        while !backlog.ready() || !backlog.may_send() {
             if shared.cancel.load(Ordering::Relaxed) {
                 return None;
             }
@@ -455,6 +482,42 @@ mod tests {
         shared.wake.notify_one();
         let last = thread.join().expect("the sender ends");
         assert!(matches!(last, Some(OutputFrame::End { record: None })));
+    }
+
+    #[test]
+    fn frames_wait_for_the_view_to_acknowledge_what_it_was_sent() {
+        let shared = Arc::new(Shared {
+            backlog: Mutex::default(),
+            wake: Condvar::new(),
+            cancel: AtomicBool::new(false),
+        });
+        let (frame_tx, frames) = mpsc::channel();
+        let sender = shared.clone();
+        let thread =
+            std::thread::spawn(move || send_frames(&sender, &move |f| frame_tx.send(f).is_ok()));
+        let push = |offset: u64, text: &[u8]| {
+            if let Ok(mut b) = shared.backlog.lock() {
+                b.push(&chunk(offset, text));
+            }
+            shared.wake.notify_one();
+        };
+        let recv = || data(frames.recv_timeout(Duration::from_secs(10)).ok());
+        // Each line is pushed once the frame before it is out, so each makes a frame.
+        push(0, b"one\n");
+        assert_eq!(recv().2, vec![line(0, "one")]);
+        push(4, b"two\n");
+        assert_eq!(recv().2, vec![line(4, "two")]);
+        push(8, b"three\n");
+        // Two frames are out and neither is acknowledged: the third waits.
+        assert!(frames.recv_timeout(FRAME_INTERVAL * 6).is_err());
+        if let Ok(mut b) = shared.backlog.lock() {
+            b.in_flight -= 1;
+        }
+        shared.wake.notify_one();
+        assert_eq!(recv().2, vec![line(8, "three")]);
+        shared.cancel.store(true, Ordering::Relaxed);
+        shared.wake.notify_one();
+        assert!(thread.join().expect("the sender ends").is_none());
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! The tray icon: how many processes run, and a menu to stop each of them, stop all, show the
-//! window or quit. Linux's appindicator does not deliver clicks on the icon, so everything the tray
-//! offers is in its menu. Linux's StatusNotifier hosts show the item's title where other platforms
-//! show the tooltip, and appindicator sets no tooltip and a title fixed at start (the application
-//! name, see `run`): so the running count heads the menu too, where every platform shows it.
+//! window or quit; a click on the icon shows the window. Linux's StatusNotifier hosts show the
+//! item's title where other platforms show the tooltip, so there the title carries the running
+//! count too; on macOS a title would be drawn beside the icon in the menu bar, so it has none.
+//! Some hosts show neither on hover: the running count heads the menu as well, where every
+//! platform shows it.
 
 use procdeck_engine::{ProcessRecord, StartedBy};
 use std::sync::Mutex;
@@ -271,12 +272,10 @@ impl<R: Runtime> TrayMenu<R> {
 
 pub fn create<R: Runtime>(app: &AppHandle<R>, model: &TrayModel) -> tauri::Result<TrayIcon<R>> {
     let tray_menu = TrayMenu::new(app, model)?;
-    let mut builder = TrayIconBuilder::with_id(TRAY_ID)
-        .tooltip(&model.tooltip)
+    let mut builder = TrayIconBuilder::with_id(TRAY_ID).tooltip(&model.tooltip)
         .menu(&tray_menu.menu)
         .show_menu_on_left_click(false)
         .on_tray_icon_event(|tray, event| {
-            // Delivered on Windows and macOS; Linux's appindicator shows the menu instead.
             if let TrayIconEvent::Click {
                 button: MouseButton::Left,
                 button_state: MouseButtonState::Up,
@@ -287,6 +286,9 @@ pub fn create<R: Runtime>(app: &AppHandle<R>, model: &TrayModel) -> tauri::Resul
             }
         })
         .on_menu_event(|app, event| crate::desktop::on_tray_menu(app, event.id().as_ref()));
+    if let Some(title) = title(model) {
+        builder = builder.title(title);
+    }
     if let Some(icon) = app.default_window_icon() {
         builder = builder.icon(icon.clone());
     }
@@ -303,10 +305,16 @@ pub fn update<R: Runtime>(app: &AppHandle<R>, model: &TrayModel) {
     };
     let result = tray_menu
         .show(app, model)
-        .and_then(|()| tray.set_tooltip(Some(&model.tooltip)));
+        .and_then(|()| tray.set_tooltip(Some(&model.tooltip)))
+        .and_then(|()| tray.set_title(title(model)));
     if let Err(e) = result {
         tracing::warn!("cannot update the tray: {e}");
     }
+}
+
+/// The item's title: what Linux's hosts show on hover.
+fn title(model: &TrayModel) -> Option<&str> {
+    cfg!(target_os = "linux").then_some(model.tooltip.as_str())
 }
 
 pub fn remove<R: Runtime>(app: &AppHandle<R>) {

@@ -31,7 +31,10 @@ wait_for() {
 
 has_window_manager() { xprop -root _NET_SUPPORTING_WM_CHECK 2>/dev/null | grep -q 'window id'; }
 
-setsid openbox >"$work/openbox.log" 2>&1 &
+# Started again when it ends: now and then it fails to open the display that xdpyinfo has just
+# reached ("Failed to open the display from the DISPLAY environment variable"), and a moment
+# later it opens it.
+setsid bash -c 'while :; do openbox; echo "openbox ended ($?)"; sleep 0.5; done' >"$work/openbox.log" 2>&1 &
 pids+=($!)
 wait_for openbox has_window_manager
 

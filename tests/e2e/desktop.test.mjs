@@ -49,11 +49,19 @@ function trayItem() {
     'org.kde.StatusNotifierWatcher',
     'RegisteredStatusNotifierItems',
   );
-  const items = [...out.matchAll(/'([^']+)'/g)].map((m) => m[1]);
-  const ours = items.filter((i) => i.includes('procdeck'));
-  if (ours.length !== 1) return undefined;
-  const slash = ours[0].indexOf('/');
-  return { items, bus: ours[0].slice(0, slash), path: ours[0].slice(slash) };
+  const items = [...out.matchAll(/'([^']+)'/g)].map((m) => {
+    const slash = m[1].indexOf('/');
+    return { bus: m[1].slice(0, slash), path: m[1].slice(slash) };
+  });
+  // Its id is the app's tray id; the bus name and path are the StatusNotifier defaults.
+  const ours = items.filter((item) => {
+    try {
+      return itemProperty(item, 'Id') === 'procdeck';
+    } catch {
+      return false; // An item that went away while we asked.
+    }
+  });
+  return ours.length === 1 ? ours[0] : undefined;
 }
 
 function itemProperty(item, name) {
@@ -115,10 +123,13 @@ function trayArea() {
   return windows('^wrapper-2.0$').find((w) => w.y >= bar.y && w.y + w.height <= bar.y + bar.height && w.width >= 16);
 }
 
-/** An open menu of the tray: a wrapper-2.0 window below the panel. */
+/**
+ * An open menu of the tray: a wrapper-2.0 window below the panel, taller than the one-line
+ * tooltip (about 40 px) that the tray shows there too; the menu has at least five lines.
+ */
 function openMenu() {
   const bar = panel();
-  return bar && windows('^wrapper-2.0$').find((w) => w.y >= bar.y + bar.height && w.height > 40);
+  return bar && windows('^wrapper-2.0$').find((w) => w.y >= bar.y + bar.height && w.height > 80);
 }
 
 function mainWindow() {
@@ -131,12 +142,12 @@ function mainWindow() {
   });
 }
 
-/** Clicks the tray icon and waits for the panel to show its menu. */
+/** Right-clicks the tray icon (a left click shows the window) and waits for its menu. */
 async function openTrayMenu() {
   const area = await until("the tray icon's place in the panel", trayArea);
   await until('the tray menu', () => {
     if (openMenu()) return true;
-    run('xdotool', ['mousemove', String(area.x + Math.floor(area.width / 2)), String(area.y + Math.floor(area.height / 2)), 'click', '1']);
+    run('xdotool', ['mousemove', String(area.x + Math.floor(area.width / 2)), String(area.y + Math.floor(area.height / 2)), 'click', '3']);
     return until('the menu to show', openMenu, 5_000).catch(() => false);
   });
 }
@@ -208,9 +219,8 @@ after(async () => {
   }
 });
 
-test('the tray icon sits in the panel, titled Procdeck, with the running count heading its menu', async () => {
+test('the tray icon sits in the panel, its title and its menu saying how many run', async () => {
   const item = await until('Procdeck in the status tray', trayItem);
-  assert.equal(itemProperty(item, 'Title'), 'Procdeck');
   await until('both processes in the tray menu', () => {
     const labels = trayMenu(item).map((m) => m.label);
     return labels.includes('Stop worker — shop') && labels.includes('Stop web — shop');
@@ -219,6 +229,13 @@ test('the tray icon sits in the panel, titled Procdeck, with the running count h
   const stops = menu.filter((m) => m.label.startsWith('Stop ') && m.label !== 'Stop all');
   assert.deepEqual(menu[0], { label: `Procdeck — ${stops.length} running`, enabled: false, separator: false, visible: true });
   assert.ok(menu.some((m) => m.label === 'Quit'));
+  // The title is what the panel shows when the pointer rests on the icon.
+  assert.equal(itemProperty(item, 'Title'), `Procdeck — ${stops.length} running`);
+  const area = await until("the tray icon's place in the panel", trayArea);
+  run('xdotool', ['mousemove', String(area.x + Math.floor(area.width / 2)), String(area.y + Math.floor(area.height / 2))]);
+  await new Promise((r) => setTimeout(r, 2000));
+  await shot('desktop-00-tray-hover');
+  run('xdotool', ['mousemove', '700', '450']);
   await openTrayMenu();
   await shot('desktop-01-tray-menu');
   run('xdotool', ['key', 'Escape']);
@@ -241,6 +258,7 @@ test('stopping a process from the tray menu ends its whole tree', async () => {
     const labels = trayMenu(item).map((m) => m.label);
     return !labels.includes('Stop worker — shop') && labels.includes('Stop web — shop') && labels[0] !== before;
   });
+  await until('the title to follow', () => itemProperty(item, 'Title') === trayMenu(item)[0].label);
   await shot('desktop-02-stopped-from-tray');
 });
 
@@ -275,6 +293,16 @@ test('a process that fails while the window is hidden is notified', async () => 
   assert.equal(shown.summary, 'A process exited with code 3');
   // What the body must hold: the process's title, then its last line of output.
   for (const part of [flakyTitle, 'FAILED: 3 tests']) assert.ok(shown.body.includes(part), `the body holds ${part}: ${shown.body}`);
+});
+
+test('a click on the tray icon brings the hidden window back', async () => {
+  assert.ok(!mainWindow(), 'the window is hidden');
+  const area = await until("the tray icon's place in the panel", trayArea);
+  run('xdotool', ['mousemove', String(area.x + Math.floor(area.width / 2)), String(area.y + Math.floor(area.height / 2)), 'click', '1']);
+  await until('the window to show', mainWindow);
+  assert.ok(!openMenu(), 'a left click opens no menu');
+  assert.equal(await s.execute('return document.visibilityState'), 'visible');
+  await shot('desktop-06-shown-from-tray');
 });
 
 test('Quit from the tray asks, and "Stop them and quit" stops everything and frees the ports', async () => {

@@ -64,6 +64,7 @@ async function handle(cmd: string, args: Record<string, unknown>): Promise<unkno
       return 1;
     }
     case 'unfollow_output':
+    case 'ack_output':
       return null;
     case 'read_output':
       return { id: args.id, content: 'ok line 1\n', truncated: true, sizeBytes: 10, droppedBytes: 0, startOffset: 0, endOffset: 10 };

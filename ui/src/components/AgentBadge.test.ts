@@ -49,6 +49,7 @@ async function handle(cmd: string, args: Record<string, unknown>): Promise<unkno
     case 'follow_output':
       return 1;
     case 'unfollow_output':
+    case 'ack_output':
       return null;
     default:
       throw { kind: 'workspace', message: `unexpected ${cmd}` };

@@ -46,6 +46,7 @@ async function handle(cmd: string, args: Record<string, unknown>): Promise<unkno
     case 'follow_output':
       return 1;
     case 'unfollow_output':
+    case 'ack_output':
       return null;
     default:
       throw { kind: 'workspace', message: `unexpected ${cmd}` };
@@ -54,7 +55,7 @@ async function handle(cmd: string, args: Record<string, unknown>): Promise<unkno
 
 const head = () => document.querySelector<HTMLElement>('header.head')!;
 const control = (id: string) => head().querySelector<HTMLButtonElement>(`[data-testid="${id}"]`);
-const actions = () => calls.filter((c) => !['lines_before', 'follow_output', 'unfollow_output'].includes(c.cmd));
+const actions = () => calls.filter((c) => !['lines_before', 'follow_output', 'unfollow_output', 'ack_output'].includes(c.cmd));
 
 beforeAll(() => {
   installDomStubs();

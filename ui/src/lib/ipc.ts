@@ -156,6 +156,11 @@ export function unfollowOutput(subscription: number): Promise<null> {
   return call('unfollow_output', { subscription });
 }
 
+/** Tells the stream that a frame has been drawn, so that it sends the next. */
+export function ackOutput(subscription: number): Promise<null> {
+  return call('ack_output', { subscription });
+}
+
 /** Newest first, distinct. */
 export function recentCommands(workspaceId: string): Promise<string[]> {
   return call('recent_commands', { workspaceId });

@@ -24,6 +24,7 @@ function fakeDeps() {
       return 11;
     }),
     unfollowOutput: vi.fn(async () => null),
+    ackOutput: vi.fn(async () => null),
   } satisfies LiveDeps;
   return { deps, send: (f: OutputFrame) => onFrame?.(f) };
 }
@@ -41,6 +42,38 @@ describe('LiveController', () => {
     expect(deps.unfollowOutput).toHaveBeenCalledWith(11);
     send(textFrame('ignored\n', 11));
     expect(c.store.lines.map((l) => l.text)).toEqual(['c', 'd', 'e', 'f']);
+  });
+
+  it('acknowledges each data frame once it is drawn, and frames that came before the subscription once it is known', async () => {
+    let onFrame: ((f: OutputFrame) => void) | null = null;
+    let resolveFollow: (sub: number) => void = () => {};
+    const painted: (() => void)[] = [];
+    const deps = {
+      linesBefore: vi.fn(async () => chunk(['c', 'd'], 4, 8)),
+      followOutput: vi.fn((_ws: string, _id: string, _from: number | null, cb: (f: OutputFrame) => void) => {
+        onFrame = cb;
+        return new Promise<number>((r) => (resolveFollow = r));
+      }),
+      unfollowOutput: vi.fn(async () => null),
+      ackOutput: vi.fn(async () => null),
+    } satisfies LiveDeps;
+    const c = new LiveController(deps, 'ws1', 'p1', { afterPaint: (fn) => painted.push(fn) });
+    const opening = c.open();
+    await vi.waitFor(() => expect(onFrame).not.toBeNull());
+    onFrame!(textFrame('e\n', 8));
+    painted.splice(0).forEach((fn) => fn());
+    expect(deps.ackOutput).not.toHaveBeenCalled();
+    resolveFollow(11);
+    await opening;
+    expect(deps.ackOutput).toHaveBeenCalledTimes(1);
+    onFrame!(textFrame('f\n', 10));
+    expect(deps.ackOutput).toHaveBeenCalledTimes(1); // not before it is drawn
+    painted.splice(0).forEach((fn) => fn());
+    expect(deps.ackOutput).toHaveBeenCalledTimes(2);
+    expect(deps.ackOutput).toHaveBeenLastCalledWith(11);
+    onFrame!({ type: 'end', record: null });
+    expect(painted).toHaveLength(0); // only data frames are acknowledged
+    c.close();
   });
 
   it('fetches older lines before the first held line', async () => {
@@ -75,6 +108,7 @@ describe('LiveController', () => {
       linesBefore: async () => chunk(['x'], 0, 2, true),
       followOutput: vi.fn(() => new Promise<number>((r) => (resolveFollow = r))),
       unfollowOutput: vi.fn(async () => null),
+      ackOutput: vi.fn(async () => null),
     };
     const c = new LiveController(deps, 'ws1', 'p1');
     const opening = c.open();
@@ -92,6 +126,7 @@ describe('LiveController', () => {
       linesBefore: () => Promise.reject({ kind: 'notFound', message: 'no process with id p1 in this workspace' }),
       followOutput: () => Promise.resolve(1),
       unfollowOutput: () => Promise.resolve(null),
+      ackOutput: () => Promise.resolve(null),
     };
     const c = new LiveController(deps, 'ws1', 'p1');
     await c.open();
@@ -166,6 +201,7 @@ describe('LiveController', () => {
       linesBefore: vi.fn(async (_ws: string, _id: string, end: number | null) => (end === null ? chunk(['x'], 100, 102) : chunk([], 100, 100))),
       followOutput: async () => 1,
       unfollowOutput: async () => null,
+      ackOutput: async () => null,
     };
     const c = new LiveController(deps, 'ws1', 'p1');
     await c.open();

@@ -14,12 +14,15 @@ export interface LiveDeps {
   linesBefore(workspaceId: string, id: string, endOffset: number | null, lines: number): Promise<LineChunk>;
   followOutput(workspaceId: string, id: string, fromOffset: number | null, onFrame: (f: OutputFrame) => void): Promise<number>;
   unfollowOutput(subscription: number): Promise<null>;
+  ackOutput(subscription: number): Promise<null>;
 }
 
 export interface LiveOptions {
   initialLines?: number;
   pageLines?: number;
   maxLines?: number;
+  /** Runs `fn` once what changed has been drawn (default: the next animation frame). */
+  afterPaint?: (fn: () => void) => void;
 }
 
 export type LiveChange =
@@ -50,6 +53,9 @@ export class LiveController {
   private generation = 0;
   private readonly initialLines: number;
   private readonly pageLines: number;
+  private readonly afterPaint: (fn: () => void) => void;
+  /** Data frames taken before the subscription was known, to acknowledge once it is. */
+  private unacked = 0;
 
   constructor(
     private readonly deps: LiveDeps,
@@ -60,6 +66,7 @@ export class LiveController {
     this.store = new LineStore(opts.maxLines ?? 20_000);
     this.initialLines = opts.initialLines ?? 500;
     this.pageLines = opts.pageLines ?? 500;
+    this.afterPaint = opts.afterPaint ?? ((fn) => requestAnimationFrame(() => fn()));
   }
 
   /**
@@ -97,14 +104,16 @@ export class LiveController {
       this.loading = false;
       this.loadingOlder = false;
       this.onChange({ type: 'loaded' });
+      this.unacked = 0;
       const sub = await this.deps.followOutput(this.workspaceId, this.id, chunk.endOffset, (f) => {
-        if (!this.stale(gen)) this.onFrame(f);
+        if (!this.stale(gen)) this.onFrame(f, gen);
       });
       if (this.stale(gen)) {
         void this.deps.unfollowOutput(sub).catch(() => {});
         return;
       }
       this.subscription = sub;
+      for (; this.unacked > 0; this.unacked--) this.ack(sub);
     } catch (e) {
       if (this.stale(gen)) return;
       this.loading = false;
@@ -117,12 +126,19 @@ export class LiveController {
     return this.closed || gen !== this.generation;
   }
 
-  private onFrame(f: OutputFrame): void {
+  private onFrame(f: OutputFrame, gen: number): void {
     switch (f.type) {
       case 'data': {
         if (f.skipped > 0) this.skippedBytes += f.skipped;
         const result = this.store.appendFrame(f);
         this.onChange({ type: 'appended', result });
+        // The stream sends the next frame once this one is on screen, so that frames never
+        // arrive faster than they can be drawn.
+        this.afterPaint(() => {
+          if (this.stale(gen)) return;
+          if (this.subscription === null) this.unacked++;
+          else this.ack(this.subscription);
+        });
         break;
       }
       case 'end':
@@ -136,6 +152,10 @@ export class LiveController {
         this.onChange({ type: 'state' });
         break;
     }
+  }
+
+  private ack(sub: number): void {
+    void this.deps.ackOutput(sub).catch(() => {});
   }
 
   /** Whether older lines could be fetched now (not busy, not at the start, something held). */

@@ -540,6 +540,8 @@ async function handle(cmd: string, a: Record<string, unknown>): Promise<unknown>
     case 'unfollow_output':
       subs.delete(Number(a.subscription));
       return null;
+    case 'ack_output':
+      return null;
     case 'recent_commands':
       return ws(a.workspaceId).recent;
     case 'open_output_file':
