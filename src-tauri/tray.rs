@@ -272,7 +272,8 @@ impl<R: Runtime> TrayMenu<R> {
 
 pub fn create<R: Runtime>(app: &AppHandle<R>, model: &TrayModel) -> tauri::Result<TrayIcon<R>> {
     let tray_menu = TrayMenu::new(app, model)?;
-    let mut builder = TrayIconBuilder::with_id(TRAY_ID).tooltip(&model.tooltip)
+    let mut builder = TrayIconBuilder::with_id(TRAY_ID)
+        .tooltip(&model.tooltip)
         .menu(&tray_menu.menu)
         .show_menu_on_left_click(false)
         .on_tray_icon_event(|tray, event| {
