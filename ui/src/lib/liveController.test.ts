@@ -172,6 +172,7 @@ describe('LiveController', () => {
       }),
       followOutput: vi.fn(async () => 5),
       unfollowOutput: vi.fn(async () => null),
+      ackOutput: vi.fn(async () => null),
     };
     const c = new LiveController(deps, 'ws1', 'p1');
     const opens = [c.open(), c.open(), c.open()];
