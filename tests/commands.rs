@@ -379,7 +379,7 @@ fn live_output_streams_in_order_and_ends_with_the_record() {
         .expect("start");
     let streams = Streams::default();
     let (tx, rx) = std::sync::mpsc::channel();
-    streams.start(ws.clone(), record.id.clone(), None, move |frame| {
+    let sub = streams.start(ws.clone(), record.id.clone(), None, move |frame| {
         tx.send(frame).is_ok()
     });
     let mut lines: Vec<(u64, String)> = Vec::new();
@@ -404,6 +404,8 @@ fn live_output_streams_in_order_and_ends_with_the_record() {
                     }
                 }
                 open = !last_line_complete && end > offset;
+                // As the view does once it has drawn the frame.
+                streams.ack(sub);
             }
             OutputFrame::End { record } => {
                 assert_eq!(
@@ -613,7 +615,16 @@ fn every_registered_command_answers_through_the_ipc() {
     );
     assert!(subscription.is_u64(), "{subscription}");
     assert_eq!(
+        ok("ack_output", json!({ "subscription": subscription })),
+        Value::Null
+    );
+    assert_eq!(
         ok("unfollow_output", json!({ "subscription": subscription })),
+        Value::Null
+    );
+    // A subscription that has ended is acknowledged without a word.
+    assert_eq!(
+        ok("ack_output", json!({ "subscription": subscription })),
         Value::Null
     );
     let unknown = "proc_2026-01-01T0000_abcdef";
