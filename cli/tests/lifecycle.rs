@@ -363,13 +363,14 @@ fn wait_returns_once_the_exit_is_recorded_while_the_shim_still_works() {
     // SAFETY: the shim this test started, verified by its start time just above; the
     // workspace's drop ends its tree, stopped or not.
     unsafe { libc::kill(shim.shim_pid as i32, libc::SIGSTOP) };
-    let mut waiter = Reaped(
-        ws.command(["--json", "wait", &r.id, "--timeout", "60"])
+    let mut waiter = ChildGuard {
+        child: ws
+            .command(["--json", "wait", &r.id, "--timeout", "60"])
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()
             .expect("run procdeck wait"),
-    );
+    };
     // Usually the waiter is already waiting when the record appears; when it is not, it finds
     // the record on its first look, which must answer just the same.
     std::thread::sleep(std::time::Duration::from_millis(300));
@@ -377,41 +378,19 @@ fn wait_returns_once_the_exit_is_recorded_while_the_shim_still_works() {
     let exit = r#"{"exitCode":3,"signal":null,"stopRequested":false,"endedAt":"2026-11-30T12:00:00.000Z","survivors":[]}"#;
     std::fs::write(dir.join(".exit.json.test"), exit).expect("write the exit record");
     std::fs::rename(dir.join(".exit.json.test"), dir.join("exit.json")).expect("rename it");
-    let started = std::time::Instant::now();
-    let status = loop {
-        if let Some(status) = waiter.0.try_wait().expect("look at the waiter") {
-            break status;
-        }
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(30),
-            "procdeck wait still waits for the shim, though the exit is recorded"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    };
-    let (mut stdout, mut stderr) = (Vec::new(), String::new());
+    let status = waiter
+        .wait_timeout(std::time::Duration::from_secs(30))
+        .expect("procdeck wait still waits for the shim, though the exit is recorded");
+    let stderr = waiter.stderr_text();
+    assert!(status.success(), "{stderr}");
+    let mut stdout = Vec::new();
     use std::io::Read;
     let _ = waiter
-        .0
-        .stderr
-        .take()
-        .map(|mut e| e.read_to_string(&mut stderr));
-    assert!(status.success(), "{stderr}");
-    let _ = waiter
-        .0
+        .child
         .stdout
         .take()
         .map(|mut o| o.read_to_end(&mut stdout));
     let done: ProcessRecord = serde_json::from_slice(&stdout).expect("wait prints a record");
     assert_eq!((done.status, done.exit_code), (Status::Error, Some(3)));
     assert!(platform::is_alive(shim.shim_pid, shim.shim_start_time));
-}
-
-/// A child process that is killed and reaped when the test ends, passed or failed.
-struct Reaped(std::process::Child);
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
