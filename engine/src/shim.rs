@@ -131,7 +131,6 @@ enum Drain {
 
 struct Shim {
     dir: PathBuf,
-    me: u32,
     main_pid: u32,
     main_reaped: bool,
     exit_code: Option<i32>,
@@ -238,7 +237,6 @@ impl Shim {
         }
         Ok(Shim {
             dir: dir.to_owned(),
-            me,
             main_pid,
             main_reaped: false,
             exit_code: None,
@@ -382,7 +380,7 @@ impl Shim {
             // The group is ours: its leader is our unreaped child, so its id is not reused.
             platform::signal_group(self.main_pid, sig);
         }
-        for pid in platform::descendants(self.me) {
+        for pid in platform::own_descendants() {
             if sig == Signal::Terminate && !self.termed.insert(pid) {
                 continue;
             }
@@ -402,7 +400,7 @@ impl Shim {
     }
 
     fn tree_is_empty(&self) -> bool {
-        platform::descendants(self.me).is_empty()
+        platform::own_descendants().is_empty()
     }
 
     fn drain(&mut self) -> Drain {
@@ -505,7 +503,7 @@ impl Shim {
         if let Some(rotation) = self.rotation.take() {
             rotation.finish();
         }
-        let survivors = platform::descendants(self.me);
+        let survivors = platform::own_descendants();
         if !survivors.is_empty() {
             log(format_args!(
                 "gave up on {survivors:?}: they survived SIGKILL"

@@ -106,6 +106,17 @@ pub fn descendants(root: u32) -> Vec<u32> {
     ProcessTable::read().descendants(root)
 }
 
+/// Every living descendant of this process, a supervisor ([`detach_as_supervisor`]). Orphans
+/// of its tree become its children, so without children it has no descendants at all: that is
+/// known from one call, without reading the process table, which costs a few milliseconds on a
+/// busy system and is asked for several times as a command ends.
+pub(crate) fn own_descendants() -> Vec<u32> {
+    if !os::has_children() {
+        return Vec::new();
+    }
+    descendants(std::process::id())
+}
+
 /// Clock ticks per second, the unit of [`ProcessStat::cpu_ticks`] and
 /// [`ProcessStat::start_time`].
 pub fn clock_ticks_per_second() -> Option<u64> {
@@ -450,6 +461,21 @@ mod tests {
         let start = start_time(pid).unwrap_or(0);
         child.wait().expect("reap true");
         assert!(wait_exit(pid, start, Duration::MAX));
+    }
+
+    #[test]
+    fn own_descendants_are_the_children_and_none_once_they_are_reaped() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .expect("spawn sleep");
+        let while_running = own_descendants();
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(while_running.contains(&child.id()), "{while_running:?}");
+        // Other tests of this binary may have children of their own meanwhile; this one's
+        // must be gone.
+        assert!(!own_descendants().contains(&child.id()));
     }
 
     #[test]

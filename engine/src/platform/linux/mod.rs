@@ -8,7 +8,7 @@ mod procfs;
 mod sockets;
 mod supervisor;
 
-pub(super) use children::child_has_exited;
+pub(super) use children::{child_has_exited, has_children};
 pub(super) use holes::punch_hole;
 pub(super) use pidfd::wait_exit;
 pub(super) use procfs::{boot_id, cmdline, pids, process_name, stat};
