@@ -14,6 +14,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use procdeck_engine::follow::FollowControl;
+use procdeck_engine::platform::{self, ProcessTable, Signal};
 use procdeck_engine::{Settings, StartRequest, StopRequest, Workspace};
 
 const CAPTURE_ROUNDS: usize = 5;
@@ -143,9 +144,10 @@ fn run(o: &Opts) -> Result<()> {
 
 /// The 1, 5 and 15 minute load averages: on a shared machine, what the figures competed with.
 fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "unknown".into())
+    platform::load_average().map_or_else(
+        || "unknown".into(),
+        |loads| format!("{:.2} {:.2} {:.2}", loads[0], loads[1], loads[2]),
+    )
 }
 
 fn tempfile_dir(base: &Path) -> Result<PathBuf> {
@@ -282,17 +284,11 @@ fn timed(cmd: &mut Command) -> Result<(f64, u64)> {
             .stderr(Stdio::null())
             .spawn()
             .map_err(|e| BenchError::Io("spawn".into(), e))?;
-        let mut status = 0;
-        // SAFETY: an all-zero rusage is valid, and wait4 fills it for our own child.
-        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-        // SAFETY: waiting for our own child with valid out-pointers.
-        let rc = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+        let peak =
+            platform::wait_peak_memory(child).map_err(|e| BenchError::Io("wait".into(), e))?;
         let secs = t.elapsed().as_secs_f64();
-        if rc < 0 {
-            return Err(BenchError::Io("wait4".into(), io::Error::last_os_error()));
-        }
         if secs < best.0 {
-            best = (secs, usage.ru_maxrss as u64);
+            best = (secs, peak / 1024);
         }
     }
     Ok(best)
@@ -501,7 +497,7 @@ fn stop_time(ws: &Workspace) -> Result<()> {
     let cmd = format!(
         "sleep {mark}1 & (setsid sleep {mark}2 &) ; bash -c \"trap '' TERM; exec sleep {mark}3\" & wait"
     );
-    let not_before = procdeck_engine::platform::start_time(std::process::id()).unwrap_or(0);
+    let not_before = platform::start_time(std::process::id()).unwrap_or(0);
     for round in 0..3 {
         let record = ws.start(StartRequest::new(cmd.clone()))?;
         let before = wait_for_sleeps(&mark, not_before)?;
@@ -527,38 +523,31 @@ const STOP_GRACE_SECS: f64 = 2.0;
 /// SIGKILL once the group is still there after the grace. Returns the time until the group was
 /// gone and how many sleeps were left.
 fn plain_group_stop(cmd: &str, mark: &str, not_before: u64) -> Result<(f64, usize)> {
-    use std::os::unix::process::CommandExt;
-    let mut child = Command::new("bash")
-        .arg("-c")
+    let mut bash = Command::new("bash");
+    bash.arg("-c")
         .arg(cmd)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .process_group(0)
+        .stderr(Stdio::null());
+    let mut child = platform::in_new_group(&mut bash)
         .spawn()
         .map_err(|e| BenchError::Io("bash".into(), e))?;
-    let pgid = child.id() as libc::pid_t;
+    let group = child.id();
     wait_for_sleeps(mark, not_before)?;
     let t = Instant::now();
-    // SAFETY: kill has no memory effects; the group is the one our unreaped child leads.
-    unsafe { libc::kill(-pgid, libc::SIGTERM) };
+    // The group is the one our unreaped child leads, so its id is not reused.
+    platform::signal_group(group, Signal::Terminate);
     let group_alive = |child: &mut std::process::Child| {
         let _ = child.try_wait();
-        std::fs::read_dir("/proc").is_ok_and(|entries| {
-            entries.flatten().any(|e| {
-                e.file_name()
-                    .to_str()
-                    .and_then(|n| n.parse::<u32>().ok())
-                    .and_then(procdeck_engine::platform::stat)
-                    .is_some_and(|s| s.pgrp == pgid && s.state != 'Z')
-            })
-        })
+        ProcessTable::read()
+            .iter()
+            .any(|(_, s)| i64::from(s.pgrp) == i64::from(group) && !s.has_exited())
     };
     while group_alive(&mut child) && t.elapsed().as_secs_f64() < STOP_GRACE_SECS {
         std::thread::sleep(Duration::from_millis(5));
     }
-    // SAFETY: as above; the leader is not reaped until `wait` below.
-    unsafe { libc::kill(-pgid, libc::SIGKILL) };
+    // As above: the leader is not reaped until `wait` below.
+    platform::signal_group(group, Signal::Kill);
     let _ = child.wait();
     while group_alive(&mut child) {
         std::thread::sleep(Duration::from_millis(1));
@@ -586,30 +575,29 @@ fn wait_for_sleeps(mark: &str, not_before: u64) -> Result<usize> {
     }
 }
 
-/// The living sleeps of this run's trees: `sleep <mark>N`, started after this program.
-fn sleeps_of(mark: &str, not_before: u64) -> Vec<u32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    let wanted = format!("sleep\0{mark}");
-    entries
-        .flatten()
-        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()))
-        .filter(|&pid| {
-            std::fs::read(format!("/proc/{pid}/cmdline"))
-                .is_ok_and(|c| String::from_utf8_lossy(&c).starts_with(&wanted))
-                && procdeck_engine::platform::stat(pid)
-                    .is_some_and(|s| s.start_time >= not_before && s.state != 'Z')
+/// The living sleeps of this run's trees, with their start times: `sleep <mark>N`, started
+/// after this program.
+fn sleeps_of(mark: &str, not_before: u64) -> Vec<(u32, u64)> {
+    ProcessTable::read()
+        .iter()
+        .filter(|(_, s)| s.start_time >= not_before && !s.has_exited())
+        .filter(|&(pid, _)| {
+            platform::cmdline(pid).is_some_and(|args| {
+                args.first().is_some_and(|a| a == "sleep")
+                    && args
+                        .get(1)
+                        .is_some_and(|a| a.to_string_lossy().starts_with(mark))
+            })
         })
+        .map(|(pid, s)| (pid, s.start_time))
         .collect()
 }
 
-/// Ends what a stop left of this run's trees.
+/// Ends what a stop left of this run's trees: each a sleep this run started (its unusual
+/// length and its start after this program), still the process with that start time.
 fn end_sleeps(mark: &str, not_before: u64) {
-    for pid in sleeps_of(mark, not_before) {
-        // SAFETY: kill has no memory effects; the pid is a sleep this run started (its unusual
-        // length and its start after this program).
-        unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+    for (pid, start_time) in sleeps_of(mark, not_before) {
+        platform::signal_verified(pid, start_time, Signal::Kill);
     }
 }
 

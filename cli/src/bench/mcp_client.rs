@@ -7,6 +7,7 @@ use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use procdeck_engine::platform;
 use serde_json::{json, Value};
 
 use super::{BenchError, Result};
@@ -81,15 +82,14 @@ impl McpClient {
         }
     }
 
-    /// The server's resident memory (`VmRSS`), in KiB.
+    /// The server's resident memory, in KiB.
     pub fn rss_kib(&self) -> Result<u64> {
-        let path = format!("/proc/{}/status", self.pid());
-        let status = std::fs::read_to_string(&path).map_err(|e| BenchError::Io(path.clone(), e))?;
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .ok_or_else(|| BenchError::Check(format!("{path} has no VmRSS")))
+        let pid = self.pid();
+        let stat = platform::stat(pid)
+            .ok_or_else(|| BenchError::Check(format!("the server (pid {pid}) is gone")))?;
+        let page = platform::page_size()
+            .ok_or_else(|| BenchError::Check("the page size is unknown".into()))?;
+        Ok(stat.rss_pages.saturating_mul(page) / 1024)
     }
 
     /// Sends a request and reads lines until its response; notifications are skipped.

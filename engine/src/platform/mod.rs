@@ -145,7 +145,7 @@ pub fn wait_exit(pid: u32, start_time: u64, timeout: Duration) -> bool {
 
 /// Makes `cmd` start its process as the leader of a new process group, so that the group can
 /// be signalled as one ([`signal_group`]).
-pub(crate) fn in_new_group(cmd: &mut Command) -> &mut Command {
+pub fn in_new_group(cmd: &mut Command) -> &mut Command {
     unix::in_new_group(cmd)
 }
 
@@ -351,6 +351,19 @@ pub(crate) fn listeners_of(holders: &[u32]) -> Vec<Listener> {
 /// socket when it is ours to see; `None` when nothing listens there.
 pub(crate) fn port_owner(port: u16) -> Option<Listener> {
     os::port_owner(port)
+}
+
+// ---------------------------------------------------------------------------------------------
+// What processes cost (for the benchmark)
+
+/// The system's 1, 5 and 15 minute load averages; `None` where it keeps none.
+pub fn load_average() -> Option<[f64; 3]> {
+    unix::load_average()
+}
+
+/// Waits for `child` to end and returns the most memory it held at once, in bytes.
+pub fn wait_peak_memory(child: Child) -> io::Result<u64> {
+    unix::wait_peak_memory(child, os::MAXRSS_UNIT)
 }
 
 // ---------------------------------------------------------------------------------------------

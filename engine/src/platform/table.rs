@@ -32,6 +32,11 @@ impl ProcessTable {
         self.stats.get(&pid)
     }
 
+    /// Every process read, exited ones included, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (u32, &ProcessStat)> {
+        self.stats.iter().map(|(&pid, stat)| (pid, stat))
+    }
+
     /// Every living process whose parent chain leads to `root`, excluding `root`; parents come
     /// before their children.
     pub fn descendants(&self, root: u32) -> Vec<u32> {

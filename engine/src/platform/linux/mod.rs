@@ -14,3 +14,6 @@ pub(super) use pidfd::wait_exit;
 pub(super) use procfs::{boot_id, cmdline, pids, process_name, stat};
 pub(super) use sockets::{listeners_of, port_owner};
 pub(super) use supervisor::{detach, output_pipe, unblock_signals_in, Signals};
+
+/// The unit of `ru_maxrss`: kilobytes on Linux.
+pub(super) const MAXRSS_UNIT: u64 = 1024;
