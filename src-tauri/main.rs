@@ -2,11 +2,12 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 fn main() {
-    // WebKitGTK's DMA-BUF renderer shows a blank window under Xvfb, in VMs and with some GPU
-    // drivers; the software path is fast enough for a log viewer. A user's own setting wins.
-    #[cfg(target_os = "linux")]
-    if std::env::var_os("WEBKIT_DISABLE_DMABUF_RENDERER").is_none() {
-        std::env::set_var("WEBKIT_DISABLE_DMABUF_RENDERER", "1");
+    // Before any thread exists, so that setting the environment races nothing. A user's own
+    // setting wins.
+    for (name, value) in procdeck_engine::platform::webview_env_defaults() {
+        if std::env::var_os(name).is_none() {
+            std::env::set_var(name, value);
+        }
     }
     procdeck_app::run();
 }

@@ -313,9 +313,9 @@ pub fn update<R: Runtime>(app: &AppHandle<R>, model: &TrayModel) {
     }
 }
 
-/// The item's title: what Linux's hosts show on hover.
+/// The item's title, where the system shows it on hover.
 fn title(model: &TrayModel) -> Option<&str> {
-    cfg!(target_os = "linux").then_some(model.tooltip.as_str())
+    procdeck_engine::platform::tray_title_on_hover().then_some(model.tooltip.as_str())
 }
 
 pub fn remove<R: Runtime>(app: &AppHandle<R>) {

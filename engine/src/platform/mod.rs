@@ -367,6 +367,21 @@ pub fn wait_peak_memory(child: Child) -> io::Result<u64> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The desktop app
+
+/// Environment variables the desktop app sets for its web view before it starts, unless the
+/// user has set them: workarounds for the system's web view.
+pub fn webview_env_defaults() -> &'static [(&'static str, &'static str)] {
+    os::WEBVIEW_ENV_DEFAULTS
+}
+
+/// True where the system shows a tray item's title on hover (instead of its tooltip); where it
+/// does not, a title would be drawn beside the icon.
+pub fn tray_title_on_hover() -> bool {
+    os::TRAY_TITLE_ON_HOVER
+}
+
+// ---------------------------------------------------------------------------------------------
 // Files
 
 /// Makes `options` open the last path component itself, never a symbolic link in its place

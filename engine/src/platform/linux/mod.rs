@@ -2,6 +2,7 @@
 //! it, hole punching, and the supervisor's child subreaper, signalfd and pipe size.
 
 mod children;
+mod desktop;
 mod holes;
 mod pidfd;
 mod procfs;
@@ -9,6 +10,7 @@ mod sockets;
 mod supervisor;
 
 pub(super) use children::{child_has_exited, has_children};
+pub(super) use desktop::{TRAY_TITLE_ON_HOVER, WEBVIEW_ENV_DEFAULTS};
 pub(super) use holes::punch_hole;
 pub(super) use pidfd::wait_exit;
 pub(super) use procfs::{boot_id, cmdline, pids, process_name, stat};
