@@ -76,6 +76,57 @@ describe('LiveController', () => {
     c.close();
   });
 
+  it('under a flood acknowledges full frames no more often than the flood interval, small ones at once', async () => {
+    let onFrame: ((f: OutputFrame) => void) | null = null;
+    const painted: (() => void)[] = [];
+    const timers: Array<{ fn: () => void; ms: number }> = [];
+    let clock = 1000;
+    const deps = {
+      linesBefore: vi.fn(async () => chunk([], 0, 0)),
+      followOutput: vi.fn(async (_ws: string, _id: string, _from: number | null, cb: (f: OutputFrame) => void) => {
+        onFrame = cb;
+        return 7;
+      }),
+      unfollowOutput: vi.fn(async () => null),
+      ackOutput: vi.fn(async () => null),
+    } satisfies LiveDeps;
+    const c = new LiveController(deps, 'ws1', 'p1', {
+      afterPaint: (fn) => painted.push(fn),
+      floodInterval: 50,
+      now: () => clock,
+      later: (fn, ms) => timers.push({ fn, ms }),
+    });
+    await c.open();
+    const full = (offset: number) => textFrame('x'.repeat(20 * 1024 - 1) + '\n', offset);
+    const draw = () => painted.splice(0).forEach((fn) => fn());
+
+    onFrame!(full(0));
+    draw();
+    expect(deps.ackOutput).toHaveBeenCalledTimes(1); // the first full frame: nothing to wait for
+    clock += 16;
+    onFrame!(full(20 * 1024));
+    draw();
+    expect(deps.ackOutput).toHaveBeenCalledTimes(1); // 16 ms after the last: held back
+    expect(timers.map((t) => t.ms)).toEqual([34]);
+    clock += 34;
+    timers.splice(0).forEach((t) => t.fn());
+    expect(deps.ackOutput).toHaveBeenCalledTimes(2);
+    clock += 5;
+    onFrame!(textFrame('small\n', 40 * 1024));
+    draw();
+    expect(deps.ackOutput).toHaveBeenCalledTimes(3); // a small frame is not a flood
+    expect(timers).toHaveLength(0);
+
+    // A frame held back for a stream that has since been closed is never acknowledged.
+    clock += 1;
+    onFrame!(full(40 * 1024 + 6));
+    draw();
+    expect(timers).toHaveLength(1);
+    c.close();
+    timers.splice(0).forEach((t) => t.fn());
+    expect(deps.ackOutput).toHaveBeenCalledTimes(3);
+  });
+
   it('fetches older lines before the first held line', async () => {
     const { deps } = fakeDeps();
     const c = new LiveController(deps, 'ws1', 'p1');

@@ -23,7 +23,22 @@ export interface LiveOptions {
   maxLines?: number;
   /** Runs `fn` once what changed has been drawn (default: the next animation frame). */
   afterPaint?: (fn: () => void) => void;
+  /**
+   * The least time between acknowledgements of full frames (default 50 ms): under a flood the
+   * view draws at most this often, and what comes meanwhile is skipped by the stream.
+   */
+  floodInterval?: number;
+  /** The clock for `floodInterval`, in ms (default: `performance.now`). */
+  now?: () => number;
+  /** Runs `fn` after `ms` (default: `setTimeout`). */
+  later?: (fn: () => void, ms: number) => void;
 }
+
+/**
+ * A data frame of this many bytes or more means output comes faster than the view draws it (the
+ * stream sends up to 32 KiB at once).
+ */
+const FULL_FRAME = 16 * 1024;
 
 export type LiveChange =
   | { type: 'loaded' }
@@ -56,6 +71,11 @@ export class LiveController {
   private readonly afterPaint: (fn: () => void) => void;
   /** Data frames taken before the subscription was known, to acknowledge once it is. */
   private unacked = 0;
+  private readonly floodInterval: number;
+  private readonly now: () => number;
+  private readonly later: (fn: () => void, ms: number) => void;
+  /** When the last frame was acknowledged (on `now`'s clock). */
+  private lastAckAt = -Infinity;
 
   constructor(
     private readonly deps: LiveDeps,
@@ -67,6 +87,9 @@ export class LiveController {
     this.initialLines = opts.initialLines ?? 500;
     this.pageLines = opts.pageLines ?? 500;
     this.afterPaint = opts.afterPaint ?? ((fn) => requestAnimationFrame(() => fn()));
+    this.floodInterval = opts.floodInterval ?? 50;
+    this.now = opts.now ?? (() => performance.now());
+    this.later = opts.later ?? ((fn, ms) => void setTimeout(fn, ms));
   }
 
   /**
@@ -133,11 +156,15 @@ export class LiveController {
         const result = this.store.appendFrame(f);
         this.onChange({ type: 'appended', result });
         // The stream sends the next frame once this one is on screen, so that frames never
-        // arrive faster than they can be drawn.
+        // arrive faster than they can be drawn. Under a flood (full frames) not more often than
+        // `floodInterval` either: nobody reads 50 MB/s, and each frame drawn is time the page
+        // cannot give to the user's clicks and keys.
+        const full = f.end - f.offset >= FULL_FRAME;
         this.afterPaint(() => {
           if (this.stale(gen)) return;
-          if (this.subscription === null) this.unacked++;
-          else this.ack(this.subscription);
+          const wait = full ? this.lastAckAt + this.floodInterval - this.now() : 0;
+          if (wait > 0) this.later(() => this.acknowledge(gen), wait);
+          else this.acknowledge(gen);
         });
         break;
       }
@@ -154,7 +181,15 @@ export class LiveController {
     }
   }
 
+  /** Acknowledges a data frame of generation `gen`, or counts it until the subscription is known. */
+  private acknowledge(gen: number): void {
+    if (this.stale(gen)) return;
+    if (this.subscription === null) this.unacked++;
+    else this.ack(this.subscription);
+  }
+
   private ack(sub: number): void {
+    this.lastAckAt = this.now();
     void this.deps.ackOutput(sub).catch(() => {});
   }
 
