@@ -15,6 +15,8 @@ pub struct WorkspaceInfo {
     pub path: String,
     pub name: String,
     pub missing: bool,
+    /// Services with a run that is running, and all its services (runs of one title in one
+    /// folder are one service).
     pub running: u32,
     pub total: u32,
     /// Whether the folder has a stack file (`procdeck.toml` or a `Procfile`).

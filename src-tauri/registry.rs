@@ -473,15 +473,16 @@ fn info_of(path: &Path, ws: Option<&Arc<Workspace>>) -> WorkspaceInfo {
         .unwrap_or_else(|| path.display().to_string());
     let records = ws.and_then(|ws| ws.list().ok());
     let missing = !path.is_dir() || records.is_none();
+    let (running, total) = records
+        .as_deref()
+        .map_or((0, 0), procdeck_engine::runs::service_counts);
     WorkspaceInfo {
         id: key_of(path),
         path: path.display().to_string(),
         name,
         missing,
-        running: records.as_ref().map_or(0, |r| {
-            r.iter().filter(|r| r.status.is_running()).count() as u32
-        }),
-        total: records.as_ref().map_or(0, |r| r.len() as u32),
+        running: u32::try_from(running).unwrap_or(u32::MAX),
+        total: u32::try_from(total).unwrap_or(u32::MAX),
         stack: procdeck_engine::stack::file_of(path).is_some(),
     }
 }

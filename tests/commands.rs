@@ -338,6 +338,13 @@ fn restart_starts_the_same_command_again_and_keeps_the_old_record() {
     assert_eq!(second["env"]["A"], "1");
     assert_eq!(second["status"], "running");
     a.wait_status(&ws, &id, "stopped");
+    // Two runs of one service: the workspace counts one service, running.
+    let listed = a.ok("list_workspaces", json!({}));
+    assert_eq!(
+        (&listed[0]["running"], &listed[0]["total"]),
+        (&json!(1), &json!(1)),
+        "{listed}"
+    );
     let killed = a.ok(
         "kill_process",
         json!({ "workspaceId": ws, "id": second["id"] }),

@@ -28,6 +28,19 @@ pub fn latest_runs(records: &[ProcessRecord]) -> Vec<&ProcessRecord> {
         .collect()
 }
 
+/// How many services have a run that is running, and how many services there are.
+pub fn service_counts(records: &[ProcessRecord]) -> (usize, usize) {
+    let mut running = std::collections::HashSet::new();
+    let mut all = std::collections::HashSet::new();
+    for r in records {
+        all.insert(r.service.as_str());
+        if r.status.is_running() {
+            running.insert(r.service.as_str());
+        }
+    }
+    (running.len(), all.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,6 +70,22 @@ mod tests {
             .map(|r| r.id.as_str())
             .collect();
         assert_eq!(latest, ["b", "d", "e"]);
+    }
+
+    #[test]
+    fn services_are_counted_once_however_many_runs_they_have() {
+        let mut records = [
+            run("a", "web", "/p", "2026-11-30T10:00:00.000Z"),
+            run("b", "worker", "/p", "2026-11-30T10:01:00.000Z"),
+            run("c", "web", "/p", "2026-11-30T10:02:00.000Z"),
+            run("d", "web", "/p/api", "2026-11-30T10:03:00.000Z"),
+        ];
+        assert_eq!(service_counts(&records), (0, 3));
+        // An earlier run still running makes its service count as running, once.
+        records[0].status = crate::record::Status::Running;
+        records[2].status = crate::record::Status::Running;
+        assert_eq!(service_counts(&records), (1, 3));
+        assert_eq!(service_counts(&[]), (0, 0));
     }
 
     #[test]

@@ -5,7 +5,12 @@ export type WorkspaceInfo = {
  * The workspace's key: its canonical folder path (also while the folder is gone). Commands,
  * events and the records the app returns name the workspace by it.
  */
-id: string, path: string, name: string, missing: boolean, running: number, total: number, 
+id: string, path: string, name: string, missing: boolean, 
+/**
+ * Services with a run that is running, and all its services (runs of one title in one
+ * folder are one service).
+ */
+running: number, total: number, 
 /**
  * Whether the folder has a stack file (`procdeck.toml` or a `Procfile`).
  */

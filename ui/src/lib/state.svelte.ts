@@ -394,7 +394,7 @@ export class AppState {
       title: `Remove “${ws.name}”?`,
       body:
         ws.running > 0
-          ? `Its ${ws.running} running process${ws.running === 1 ? '' : 'es'} will be stopped. The folder itself is not touched.`
+          ? `Its ${ws.running} running service${ws.running === 1 ? '' : 's'} will be stopped. The folder itself is not touched.`
           : 'Procdeck will forget this folder. The folder itself is not touched.',
       confirmLabel: ws.running > 0 ? 'Stop and remove' : 'Remove',
       danger: true,
