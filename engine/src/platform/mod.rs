@@ -5,7 +5,10 @@
 //! Behind the face, one module per family: `unix/` for what Linux and macOS share (POSIX
 //! signals, process groups, reaping, file flags, `flock`, the shells), `linux/` for what only
 //! Linux has (`/proc` for processes and sockets, pidfd, waiting on a child without reaping it,
-//! hole punching, and the supervisor's child subreaper, signalfd and pipe size).
+//! hole punching, and the supervisor's child subreaper, signalfd and pipe size), `macos/` for
+//! what only macOS has (`libproc` and sysctl for processes and sockets, kqueue, `F_PUNCHHOLE`),
+//! `posix/` for a supervisor without Linux's extras: macOS's, and Linux's with the
+//! `portable-posix` feature.
 
 use std::ffi::OsString;
 use std::fs::{File, FileType, Metadata, OpenOptions, Permissions};
@@ -19,6 +22,12 @@ use std::time::Duration;
 mod linux;
 #[cfg(target_os = "linux")]
 use linux as os;
+#[cfg(target_os = "macos")]
+mod macos;
+#[cfg(target_os = "macos")]
+use macos as os;
+#[cfg(any(target_os = "macos", feature = "portable-posix"))]
+mod posix;
 #[cfg(unix)]
 mod unix;
 
@@ -145,6 +154,8 @@ pub enum Signal {
     Terminate,
     /// Ends it without asking (SIGKILL).
     Kill,
+    /// Stops it from running, and so from forking (SIGSTOP).
+    Pause,
 }
 
 /// True when `pid` can name one process of ours: not 0 (our own group), not 1 (init), and not
@@ -190,11 +201,17 @@ pub(crate) fn shell_command(command: &str) -> Command {
 }
 
 /// Leaves the process that started us (which is free to exit and reap what it ran) and becomes
-/// a supervisor: leader of a new session, and the reaper of every orphaned descendant, so that
-/// even double-forked processes stay in its tree. Only while no other thread exists.
+/// a supervisor: leader of a new session, and, where [`SUPERVISOR_ADOPTS_ORPHANS`], the reaper
+/// of every orphaned descendant, so that even double-forked processes stay in its tree. Only
+/// while no other thread exists.
 pub(crate) fn detach_as_supervisor() -> io::Result<()> {
     os::detach()
 }
+
+/// True when a supervisor is handed every orphan of its tree (a child subreaper), so that its
+/// descendants are all that its command started; false where a descendant whose parent ends
+/// leaves the tree, and the supervisor must remember what it saw.
+pub(crate) const SUPERVISOR_ADOPTS_ORPHANS: bool = os::ADOPTS_ORPHANS;
 
 /// Points stdout and stderr at `to`.
 pub(crate) fn redirect_stdio(to: &File) -> io::Result<()> {
