@@ -48,8 +48,9 @@ pub struct ProcessStat {
     pub session: i32,
     /// CPU time spent in user and kernel mode, in clock ticks ([`clock_ticks_per_second`]).
     pub cpu_ticks: u64,
-    /// When the process started, in clock ticks after boot: with the pid and the boot id it names
-    /// one process, so a reused pid is never trusted.
+    /// When the process started (in clock ticks after boot on Linux, in microseconds since the
+    /// epoch on macOS; compare, never convert): with the pid and the boot id it names one
+    /// process, so a reused pid is never trusted.
     pub start_time: u64,
     /// Resident set size, in pages ([`page_size`]).
     pub rss_pages: u64,

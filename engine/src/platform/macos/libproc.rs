@@ -1,5 +1,6 @@
-//! Safe calls into `libproc` and sysctl: each copies what the kernel says into a buffer of
-//! ours and checks how much it wrote. Raw `libc` throughout: nix wraps neither.
+//! Safe calls into `libproc`, sysctl and the Mach clock: each copies what the kernel says into a
+//! buffer of ours and checks how much it wrote. Raw `libc` (and `mach2`) throughout: nix wraps
+//! none of them.
 
 use std::ffi::{c_int, c_void, CStr};
 use std::mem::{size_of, MaybeUninit};
@@ -280,8 +281,9 @@ pub(super) fn sysctl_by_name(name: &CStr, max: usize) -> Option<Vec<u8>> {
 
 /// The factor from Mach absolute time units (the CPU times of `proc_taskinfo`) to nanoseconds.
 pub(super) fn timebase() -> Option<(u64, u64)> {
-    let mut info = libc::mach_timebase_info { numer: 0, denom: 0 };
+    let mut info = mach2::mach_time::mach_timebase_info { numer: 0, denom: 0 };
     // SAFETY: fills the structure it is given.
-    let r = unsafe { libc::mach_timebase_info(&mut info) };
-    (r == 0 && info.denom != 0).then_some((u64::from(info.numer), u64::from(info.denom)))
+    let r = unsafe { mach2::mach_time::mach_timebase_info(&mut info) };
+    (r == mach2::kern_return::KERN_SUCCESS && info.denom != 0)
+        .then_some((u64::from(info.numer), u64::from(info.denom)))
 }
