@@ -3,7 +3,7 @@
 //! footprint is a fraction of its own).
 //!
 //! It detaches (fork, setsid), becomes a child subreaper so that even double-forked descendants
-//! stay its children, runs `/bin/bash -c COMMAND` with stdout and stderr on one pipe that it
+//! stay its children (where the system has none, it remembers what it saw: `tree.rs`), runs `/bin/bash -c COMMAND` with stdout and stderr on one pipe that it
 //! copies into `output.log` (arrival order kept, the cap enforced without the child's help), and
 //! when the command ends or a stop is asked for (SIGTERM) it runs SIGTERM → grace → SIGKILL over
 //! the whole tree, reaps everything and writes `exit.json` atomically. Nothing here depends on

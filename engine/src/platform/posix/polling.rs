@@ -23,3 +23,41 @@ pub(in crate::platform) fn wait_exit(pid: u32, start_time: u64, timeout: Duratio
     }
     true
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::platform::start_time;
+
+    #[test]
+    fn waits_for_an_end_and_gives_up_at_the_timeout() {
+        let mut short = std::process::Command::new("sleep")
+            .arg("0.3")
+            .spawn()
+            .expect("spawn sleep");
+        let mut long = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .expect("spawn sleep");
+        let short_start = start_time(short.id()).unwrap_or(0);
+        let long_start = start_time(long.id()).unwrap_or(0);
+
+        let t = Instant::now();
+        let ended = wait_exit(short.id(), short_start, Duration::from_secs(20));
+        let took = t.elapsed();
+        let t = Instant::now();
+        let gave_up = !wait_exit(long.id(), long_start, Duration::from_millis(200));
+        let waited = t.elapsed();
+
+        let _ = long.kill();
+        let _ = long.wait();
+        let _ = short.wait();
+        assert!(ended, "the short sleep's end was not seen");
+        assert!(took >= Duration::from_millis(250), "ended after {took:?}");
+        assert!(gave_up, "a running sleep counted as ended");
+        assert!(
+            waited >= Duration::from_millis(200),
+            "gave up after {waited:?}"
+        );
+    }
+}
