@@ -16,7 +16,8 @@ use std::time::{Duration, Instant};
 use crate::platform::{self, ProcessTable, Signal};
 
 /// How often the tree is scanned while the command runs, where orphans leave it: each scan
-/// reads the whole process table (a few milliseconds for a few hundred processes).
+/// reads the whole process table (on Linux, a debug build with 100 processes, a waiting shim
+/// used half a percent of one core, about 3 ms per scan).
 pub(super) const SCAN_EVERY: Duration = Duration::from_millis(500);
 
 /// The most scans a pause makes: a tree that forks faster than it can be paused is still

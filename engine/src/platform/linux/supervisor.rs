@@ -4,7 +4,6 @@
 use std::fs::File;
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
-use std::os::unix::process::CommandExt;
 use std::process::Command;
 use std::time::Duration;
 
@@ -13,7 +12,7 @@ use nix::sys::prctl::set_child_subreaper;
 use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, SigmaskHow, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 
-use crate::platform::unix::{meaning, wait_for_signals, SUPERVISOR_SIGNALS};
+use crate::platform::unix::{clear_signal_mask_in, meaning, wait_for_signals, SUPERVISOR_SIGNALS};
 use crate::platform::{OutputPipe, SupervisorSignal};
 
 /// Orphans of the supervisor's tree are handed to it (it is their subreaper) and stay in its tree.
@@ -64,13 +63,7 @@ impl Signals {
 }
 
 pub(in crate::platform) fn unblock_signals_in(cmd: &mut Command) {
-    // SAFETY: only async-signal-safe calls between fork and exec.
-    unsafe {
-        cmd.pre_exec(|| {
-            nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None)?;
-            Ok(())
-        });
-    }
+    clear_signal_mask_in(cmd);
 }
 
 pub(in crate::platform) fn output_pipe() -> io::Result<OutputPipe> {

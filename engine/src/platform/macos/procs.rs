@@ -66,7 +66,7 @@ pub(in crate::platform) fn cmdline(pid: u32) -> Option<Vec<OsString>> {
     let pid = i32::try_from(pid).ok()?;
     let Some(buf) = libproc::sysctl(&mut [libc::CTL_KERN, libc::KERN_PROCARGS2, pid], max) else {
         // A zombie has no arguments left to read.
-        return Some(Vec::new());
+        return stat(pid.unsigned_abs()).map(|_| Vec::new());
     };
     parse_procargs(&buf)
 }

@@ -18,9 +18,11 @@ pub(in crate::platform) fn detach() -> io::Result<()> {
     crate::platform::unix::detach_into_new_session()
 }
 
-/// Nothing to do: the supervisor blocks no signal, and the handlers it installs are reset to
-/// the defaults by `exec`.
-pub(in crate::platform) fn unblock_signals_in(_cmd: &mut Command) {}
+/// The supervisor blocks none of its signals (its handlers are reset to the defaults by
+/// `exec`), but its starter may have blocked others.
+pub(in crate::platform) fn unblock_signals_in(cmd: &mut Command) {
+    crate::platform::unix::clear_signal_mask_in(cmd);
+}
 
 pub(in crate::platform) fn output_pipe() -> io::Result<OutputPipe> {
     // `pipe2` is not POSIX: the flags are set after. No other thread exists yet that could

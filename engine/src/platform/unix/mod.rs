@@ -24,4 +24,6 @@ pub(super) use perms::{
 pub(super) use reaping::reap_child;
 pub(super) use session::detach_into_new_session;
 pub(super) use signals::{clock_ticks_per_second, kill, kill_group, page_size, signal_name};
-pub(super) use supervisor_signals::{meaning, wait_for_signals, SUPERVISOR_SIGNALS};
+pub(super) use supervisor_signals::{
+    clear_signal_mask_in, meaning, wait_for_signals, SUPERVISOR_SIGNALS,
+};

@@ -4,11 +4,13 @@
 use std::fs::File;
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd};
+use std::os::unix::process::CommandExt;
+use std::process::Command;
 use std::time::Duration;
 
 use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use nix::sys::signal::Signal;
+use nix::sys::signal::{SigSet, SigmaskHow, Signal};
 
 use crate::platform::SupervisorSignal;
 
@@ -48,5 +50,16 @@ pub(in crate::platform) fn wait_for_signals(
         Ok(_) => Ok(fds[0].any().unwrap_or(true)),
         Err(Errno::EINTR) => Ok(true),
         Err(errno) => Err(errno.into()),
+    }
+}
+
+/// Makes `cmd` start with no signal blocked, whatever the supervisor blocks or its starter did.
+pub(in crate::platform) fn clear_signal_mask_in(cmd: &mut Command) {
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None)?;
+            Ok(())
+        });
     }
 }
