@@ -29,6 +29,12 @@ if ! command -v cargo >/dev/null; then
   echo "deps: Rust is missing: install it with rustup (https://rustup.rs), then run this again" >&2
   exit 1
 fi
+# The macOS type check of test.sh needs the standard library of a macOS target (no SDK: it does
+# not link).
+if command -v rustup >/dev/null && ! rustup target list --installed | grep -qx aarch64-apple-darwin; then
+  echo "deps: adding the Rust target aarch64-apple-darwin"
+  rustup target add aarch64-apple-darwin
+fi
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   echo "deps: installing Node.js and npm"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite, as CI runs it (.ci/run calls this): formatting and lints, the engine and
-# CLI with real processes, the desktop shell's commands, the web front end's modules, the
+# The whole test suite, as CI runs it (.ci/run calls this): formatting and lints (a type check
+# for macOS too), the engine and CLI with real processes (a second time through the portable
+# POSIX path, which macOS runs), the desktop shell's commands, the web front end's modules, the
 # generated TypeScript types, the MCP server through the official TypeScript SDK client, and the
 # app end to end under Xvfb.
 set -euo pipefail
@@ -20,6 +21,13 @@ npm --prefix ui run build
 
 step "cargo clippy --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy -p procdeck-engine -p procdeck-cli --all-targets --features portable-posix -- -D warnings
+
+step "macOS type check: cargo clippy --target aarch64-apple-darwin (the app included)"
+# Some of Tauri's dependencies compile Objective-C in build scripts, which needs Apple's SDK; a
+# check does not link, so a compiler and archiver that do nothing are enough.
+CC_aarch64_apple_darwin=true AR_aarch64_apple_darwin=true \
+  cargo clippy --target aarch64-apple-darwin --workspace --all-targets -- -D warnings
 
 step "TypeScript bindings are current (ts-rs)"
 cargo test --quiet -p procdeck-engine --features ts export_bindings >/dev/null
@@ -31,6 +39,9 @@ fi
 
 step "cargo test (engine, CLI, desktop shell)"
 cargo test --workspace
+
+step "cargo test (engine, CLI) through the portable POSIX path (what macOS runs)"
+cargo test -p procdeck-engine -p procdeck-cli --features portable-posix
 
 step "MCP server (procdeck mcp) driven by the TypeScript SDK client"
 cargo build -p procdeck-cli

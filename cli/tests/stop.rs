@@ -18,7 +18,7 @@ fn nasty_tree(m: &str) -> (String, [String; 3]) {
     let base: u64 = m.parse().unwrap();
     let (a, b, c) = (base + 1, base + 2, base + 3);
     let cmd = format!(
-        "sleep {a} & (setsid sleep {b} &) ; bash -c \"trap '' TERM; exec sleep {c}\" & wait"
+        "sleep {a} & (setsid sleep {b} & {ORPHAN_HANDOFF}) ; bash -c \"trap '' TERM; exec sleep {c}\" & wait"
     );
     (
         cmd,
@@ -329,7 +329,7 @@ fn sigterm_reaches_every_process_of_the_tree_before_any_sigkill() {
         format!("trap 'echo {who} got TERM; exit 0' TERM; echo {who} ready; while :; do sleep 0.05; done")
     };
     let cmd = format!(
-        "(setsid bash -c \"{}\" &); bash -c \"{}\" & {}",
+        "(setsid bash -c \"{}\" & {ORPHAN_HANDOFF}); bash -c \"{}\" & {}",
         catcher("orphan"),
         catcher("child"),
         catcher("main")
@@ -431,4 +431,105 @@ fn a_tree_that_keeps_forking_during_the_grace_period_is_still_ended() {
     assert!(survivors.is_empty(), "survivors: {survivors:?}");
     let exit = std::fs::read_to_string(ws.process_dir(&r.id).join("exit.json")).unwrap();
     assert!(exit.contains("\"survivors\": []"), "{exit}");
+}
+
+#[test]
+fn a_double_forked_orphan_in_a_session_of_its_own_is_stopped() {
+    let ws = TestWs::new();
+    let m = unique_marker();
+    let _guard = MarkerGuard::block(&m);
+    let base: u64 = m.parse().unwrap();
+    let (orphan, main) = (format!("sleep {}", base + 1), format!("sleep {}", base + 2));
+    let r = ws.start_with(
+        &["--grace", "0.3"],
+        &format!("(setsid {orphan} & {ORPHAN_HANDOFF}); echo orphaned; exec {main}"),
+    );
+    wait_until("the orphan and the main sleep", PATIENCE, || {
+        ws.output(&r.id).contains("orphaned")
+            && processes_exactly(&orphan).len() == 1
+            && processes_exactly(&main).len() == 1
+    });
+    let pid = processes_exactly(&orphan)[0];
+    let shim = ws.shim_ids(&r.id);
+    let stat = procdeck_engine::platform::stat(pid).expect("the orphan's stat");
+    // Its own session, and its parent gone: only a subreaper makes the shim its parent.
+    assert_eq!(stat.session, pid as i32);
+    if cfg!(feature = "portable-posix") {
+        assert_ne!(
+            stat.ppid, shim.shim_pid,
+            "the portable path adopted an orphan"
+        );
+    } else {
+        assert_eq!(
+            stat.ppid, shim.shim_pid,
+            "the shim did not adopt the orphan"
+        );
+    }
+
+    let stopped = ws.stop(&r.id, "0.3");
+
+    assert_eq!(stopped.status, Status::Stopped, "{stopped:?}");
+    assert!(!alive(pid), "the orphan (pid {pid}) survived the stop");
+    let survivors = processes_with_block(&m);
+    assert!(survivors.is_empty(), "survivors: {survivors:?}");
+    let exit = std::fs::read_to_string(ws.process_dir(&r.id).join("exit.json")).unwrap();
+    assert!(exit.contains("\"survivors\": []"), "{exit}");
+}
+
+/// Sends `signal` to the shim of `id` as a user or a terminal would.
+fn signal_shim(ws: &TestWs, id: &str, signal: libc::c_int) {
+    let shim = ws.shim_ids(id);
+    assert!(procdeck_engine::platform::is_alive(
+        shim.shim_pid,
+        shim.shim_start_time
+    ));
+    // SAFETY: the shim of this test's process, proven by its start time just above.
+    assert_eq!(unsafe { libc::kill(shim.shim_pid as i32, signal) }, 0);
+}
+
+#[test]
+fn the_shim_stops_on_sigint_and_sighup_with_the_grace_and_on_sigusr1_at_once() {
+    let ws = TestWs::new();
+    let m = unique_marker();
+    let _guard = MarkerGuard::block(&m);
+    let base: u64 = m.parse().unwrap();
+    let stubborn = |n: u64| format!("bash -c \"trap '' TERM; exec sleep {n}\" & wait");
+    let run = |n: u64, grace: &str| {
+        let r = ws.start_with(&["--grace", grace], &stubborn(n));
+        wait_until("the sleep", PATIENCE, || {
+            processes_exactly(&format!("sleep {n}")).len() == 1
+        });
+        r
+    };
+
+    // SIGINT and SIGHUP stop like SIGTERM: the grace first (the sleep ignores SIGTERM, so it
+    // only goes at SIGKILL), and the stop is recorded as requested.
+    for (n, signal) in [(base + 1, libc::SIGINT), (base + 2, libc::SIGHUP)] {
+        let r = run(n, "1.5");
+        let t = Instant::now();
+        signal_shim(&ws, &r.id, signal);
+        let done = ws.wait(&r.id);
+        let took = t.elapsed();
+        assert_eq!(done.status, Status::Stopped, "{done:?}");
+        assert!(done.stop_requested, "{done:?}");
+        assert!(
+            took >= Duration::from_millis(1400),
+            "signal {signal}: SIGKILL came {took:?} after, before the 1.5 s grace"
+        );
+        assert!(processes_exactly(&format!("sleep {n}")).is_empty());
+    }
+
+    // SIGUSR1 stops without the grace.
+    let r = run(base + 3, LONG_GRACE);
+    let t = Instant::now();
+    signal_shim(&ws, &r.id, libc::SIGUSR1);
+    let done = ws.wait(&r.id);
+    assert!(
+        t.elapsed() < WELL_BEFORE_LONG_GRACE,
+        "SIGUSR1 waited for the grace ({:?})",
+        t.elapsed()
+    );
+    assert_eq!(done.status, Status::Stopped, "{done:?}");
+    assert!(done.stop_requested, "{done:?}");
+    assert!(processes_exactly(&format!("sleep {}", base + 3)).is_empty());
 }

@@ -3,14 +3,13 @@
 //! footprint is a fraction of its own).
 //!
 //! It detaches (fork, setsid), becomes a child subreaper so that even double-forked descendants
-//! stay its children, runs `/bin/bash -c COMMAND` with stdout and stderr on one pipe that it
+//! stay its children (where the system has none, it remembers what it saw: `tree.rs`), runs `/bin/bash -c COMMAND` with stdout and stderr on one pipe that it
 //! copies into `output.log` (arrival order kept, the cap enforced without the child's help), and
 //! when the command ends or a stop is asked for (SIGTERM) it runs SIGTERM → grace → SIGKILL over
 //! the whole tree, reaps everything and writes `exit.json` atomically. Nothing here depends on
 //! the app or CLI that started it staying alive. A full disk pauses the output: the bytes wait in
 //! the pipe, the command blocks on its writes, and writing resumes when space returns.
 
-use std::collections::HashSet;
 use std::ffi::OsStr;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -24,7 +23,9 @@ use crate::platform::{self, ChildEnd, Signal, SupervisorSignal, SupervisorSignal
 use crate::procdir::{self, ExitInfo, ShimInfo, Spec, StopFile};
 
 mod rotation;
+mod tree;
 use rotation::Rotation;
+use tree::Tree;
 
 /// The hidden first argument that turns a Procdeck executable into a shim.
 pub const SHIM_ARG: &str = "__procdeck-shim";
@@ -139,7 +140,7 @@ struct Shim {
     /// When the tree's termination began and when SIGKILL is due.
     kill_at: Option<Instant>,
     killing_since: Option<Instant>,
-    termed: HashSet<u32>,
+    tree: Tree,
     pipe: Option<File>,
     /// True when the pipe is big enough to pause under a flood (see `FLOOD_PAUSE`).
     pipe_is_big: bool,
@@ -244,7 +245,7 @@ impl Shim {
             stop_requested: false,
             kill_at: None,
             killing_since: None,
-            termed: HashSet::new(),
+            tree: Tree::new(me, main_pid),
             pipe: Some(pipe.reader),
             pipe_is_big: pipe.size >= FLOOD_PIPE_MIN,
             signals,
@@ -288,6 +289,7 @@ impl Shim {
             if signalled {
                 self.handle_signals();
             }
+            self.tree.scan_if_due();
             let before = self.written;
             disk_full = matches!(self.drain(), Drain::DiskFull);
             if self.written > before {
@@ -312,6 +314,9 @@ impl Shim {
         let mut timeout: Option<Duration> = None;
         if self.kill_at.is_some() || self.main_reaped {
             timeout = Some(RESCAN);
+        }
+        if let Some(scan) = self.tree.next_scan_in() {
+            timeout = Some(timeout.map_or(scan, |t| t.min(scan)));
         }
         if disk_full {
             timeout = Some(timeout.map_or(DISK_FULL_RETRY, |t| t.min(DISK_FULL_RETRY)));
@@ -373,19 +378,8 @@ impl Shim {
         self.signal_tree(Signal::Terminate);
     }
 
-    /// Signals the main process group (which catches forks racing the scan) and every
-    /// descendant in the process table, each at most once for SIGTERM.
     fn signal_tree(&mut self, sig: Signal) {
-        if !self.main_reaped {
-            // The group is ours: its leader is our unreaped child, so its id is not reused.
-            platform::signal_group(self.main_pid, sig);
-        }
-        for pid in platform::own_descendants() {
-            if sig == Signal::Terminate && !self.termed.insert(pid) {
-                continue;
-            }
-            platform::signal_descendant(pid, sig);
-        }
+        self.tree.signal(sig, !self.main_reaped);
     }
 
     fn advance_termination(&mut self) {
@@ -399,8 +393,8 @@ impl Shim {
         self.reap();
     }
 
-    fn tree_is_empty(&self) -> bool {
-        platform::own_descendants().is_empty()
+    fn tree_is_empty(&mut self) -> bool {
+        self.tree.is_empty()
     }
 
     fn drain(&mut self) -> Drain {
@@ -503,7 +497,7 @@ impl Shim {
         if let Some(rotation) = self.rotation.take() {
             rotation.finish();
         }
-        let survivors = platform::own_descendants();
+        let survivors = self.tree.survivors();
         if !survivors.is_empty() {
             log(format_args!(
                 "gave up on {survivors:?}: they survived SIGKILL"

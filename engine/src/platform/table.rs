@@ -52,6 +52,15 @@ impl ProcessTable {
         }
         out
     }
+
+    /// Every living process of the session that `leader` leads, excluding `leader`.
+    pub fn session_members(&self, leader: u32) -> Vec<u32> {
+        self.stats
+            .iter()
+            .filter(|(&pid, s)| pid != leader && s.in_session(leader) && !s.has_exited())
+            .map(|(&pid, _)| pid)
+            .collect()
+    }
 }
 
 #[cfg(test)]

@@ -17,11 +17,3 @@ pub(in crate::platform) fn child_has_exited(child: &Child) -> io::Result<bool> {
         Err(errno) => Err(errno.into()),
     }
 }
-
-/// True while this process has a child, exited or not; asked without reaping any.
-pub(in crate::platform) fn has_children() -> bool {
-    let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
-    // Any answer but "no children" (an error other than ECHILD included) counts as having some,
-    // so that the caller scans the process table rather than miss a descendant.
-    !matches!(waitid(Id::All, flags), Err(nix::errno::Errno::ECHILD))
-}

@@ -4,41 +4,34 @@
 use std::fs::File;
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
-use std::os::unix::process::CommandExt;
 use std::process::Command;
 use std::time::Duration;
 
 use nix::errno::Errno;
 use nix::fcntl::{fcntl, FcntlArg, OFlag};
-use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::prctl::set_child_subreaper;
 use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, SigmaskHow, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
-use nix::unistd::{fork, setsid, ForkResult};
+use nix::sys::wait::{waitid, Id, WaitPidFlag};
 
+use crate::platform::unix::{clear_signal_mask_in, meaning, wait_for_signals, SUPERVISOR_SIGNALS};
 use crate::platform::{OutputPipe, SupervisorSignal};
 
-/// The signals a supervisor reads, and SIGQUIT, whose default is reset too.
-const HANDLED: [Signal; 5] = [
-    Signal::SIGCHLD,
-    Signal::SIGTERM,
-    Signal::SIGINT,
-    Signal::SIGHUP,
-    Signal::SIGUSR1,
-];
+/// Orphans of the supervisor's tree are handed to it (it is their subreaper) and stay in its tree.
+pub(in crate::platform) const ADOPTS_ORPHANS: bool = true;
 /// A bigger pipe means fewer wake-ups under heavy output.
 const PIPE_SIZE: i32 = 1 << 20;
 
+/// As the reaper of its tree's orphans, a supervisor without children has no descendants at all:
+/// asked with `waitid`, without reaping anything. Any answer but "no children" (an error other
+/// than ECHILD included) counts as having some, so that the caller scans rather than miss one.
+pub(in crate::platform) fn known_without_descendants() -> bool {
+    let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
+    matches!(waitid(Id::All, flags), Err(Errno::ECHILD))
+}
+
 pub(in crate::platform) fn detach() -> io::Result<()> {
-    // SAFETY: called before any thread exists in this process, so fork is safe.
-    match unsafe { fork() }? {
-        // Raw `libc`: nix has no wrapper for _exit, which leaves at once without running
-        // anything the parent's exit would.
-        // SAFETY: _exit ends this process; nothing runs after it.
-        ForkResult::Parent { .. } => unsafe { libc::_exit(0) },
-        ForkResult::Child => {}
-    }
-    setsid()?;
+    crate::platform::unix::detach_into_new_session()?;
     set_child_subreaper(true)?;
     Ok(())
 }
@@ -50,11 +43,11 @@ impl Signals {
     pub(in crate::platform) fn install() -> io::Result<Signals> {
         let mut set = SigSet::empty();
         let default = SigAction::new(SigHandler::SigDfl, SaFlags::empty(), SigSet::empty());
-        for sig in HANDLED.into_iter().chain([Signal::SIGQUIT]) {
+        for sig in SUPERVISOR_SIGNALS.into_iter().chain([Signal::SIGQUIT]) {
             // SAFETY: installing the default disposition runs no code of ours in a handler.
             unsafe { sigaction(sig, &default) }?;
         }
-        for sig in HANDLED {
+        for sig in SUPERVISOR_SIGNALS {
             set.add(sig);
         }
         nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&set), None)?;
@@ -65,11 +58,7 @@ impl Signals {
     pub(in crate::platform) fn take(&self) -> Vec<SupervisorSignal> {
         let mut out = Vec::new();
         while let Ok(Some(info)) = self.0.read_signal() {
-            out.push(match Signal::try_from(info.ssi_signo as i32) {
-                Ok(Signal::SIGCHLD) => SupervisorSignal::ChildEnded,
-                Ok(Signal::SIGUSR1) => SupervisorSignal::StopNow,
-                _ => SupervisorSignal::Stop,
-            });
+            out.push(meaning(info.ssi_signo as i32));
         }
         out
     }
@@ -79,29 +68,12 @@ impl Signals {
         pipe: Option<&File>,
         timeout: Option<Duration>,
     ) -> io::Result<bool> {
-        let mut fds = vec![PollFd::new(self.0.as_fd(), PollFlags::POLLIN)];
-        if let Some(pipe) = pipe {
-            fds.push(PollFd::new(pipe.as_fd(), PollFlags::POLLIN));
-        }
-        let timeout = timeout.map_or(PollTimeout::NONE, |t| {
-            PollTimeout::try_from(t).unwrap_or(PollTimeout::MAX)
-        });
-        match poll(&mut fds, timeout) {
-            Ok(_) => Ok(fds[0].any().unwrap_or(true)),
-            Err(Errno::EINTR) => Ok(true),
-            Err(errno) => Err(errno.into()),
-        }
+        wait_for_signals(self.0.as_fd(), pipe, timeout)
     }
 }
 
 pub(in crate::platform) fn unblock_signals_in(cmd: &mut Command) {
-    // SAFETY: only async-signal-safe calls between fork and exec.
-    unsafe {
-        cmd.pre_exec(|| {
-            nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None)?;
-            Ok(())
-        });
-    }
+    clear_signal_mask_in(cmd);
 }
 
 pub(in crate::platform) fn output_pipe() -> io::Result<OutputPipe> {

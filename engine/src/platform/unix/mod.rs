@@ -1,5 +1,5 @@
-//! What Linux and macOS share: POSIX signals, process groups, reaping, file flags and locks,
-//! the shells (the one that runs a command line, the user's login shell).
+//! What Linux and macOS share: POSIX signals, process groups, reaping, a session of our own,
+//! file flags and locks, the shells (the one that runs a command line, the user's login shell).
 
 mod command_shell;
 mod files;
@@ -7,7 +7,9 @@ mod groups;
 mod login_shell;
 mod perms;
 mod reaping;
+mod session;
 mod signals;
+mod supervisor_signals;
 mod usage;
 
 pub(super) use command_shell::{command_shell, null_device, shell_command};
@@ -21,5 +23,9 @@ pub(super) use perms::{
     create_private_dir_all, is_executable, is_private, new_file_permissions, sync_dir,
 };
 pub(super) use reaping::reap_child;
+pub(super) use session::detach_into_new_session;
 pub(super) use signals::{clock_ticks_per_second, kill, kill_group, page_size, signal_name};
+pub(super) use supervisor_signals::{
+    clear_signal_mask_in, meaning, wait_for_signals, SUPERVISOR_SIGNALS,
+};
 pub(super) use usage::{load_average, wait_peak_memory};

@@ -9,6 +9,7 @@ fn nix_signal(sig: Signal) -> NixSignal {
     match sig {
         Signal::Terminate => NixSignal::SIGTERM,
         Signal::Kill => NixSignal::SIGKILL,
+        Signal::Pause => NixSignal::SIGSTOP,
     }
 }
 
