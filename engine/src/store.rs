@@ -592,11 +592,12 @@ impl Store {
             && self.was_given_folder(sup.shim_pid, &record.id)
     }
 
-    /// Sends `signal` to the record's shim, only when [`Store::shim_is_ours`] holds.
-    pub fn signal_shim(&self, record: &ProcessRecord, signal: platform::Signal) -> bool {
+    /// Asks the record's shim to stop its tree (with the grace of its stop file), only when
+    /// [`Store::shim_is_ours`] holds; true when the request was made.
+    pub fn request_stop(&self, record: &ProcessRecord) -> bool {
         match &record.supervisor {
             Some(sup) if self.shim_is_ours(record) => {
-                platform::signal_verified(sup.shim_pid, sup.shim_start_time, signal)
+                platform::request_stop(sup.shim_pid, sup.shim_start_time)
             }
             _ => false,
         }

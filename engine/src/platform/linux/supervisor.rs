@@ -16,7 +16,8 @@ use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Sigmas
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::unistd::{fork, setsid, ForkResult};
 
-use crate::platform::{OutputPipe, SupervisorSignal};
+use crate::platform::unix::PipeReader;
+use crate::platform::{OutputPipe, SupervisorEvent};
 
 /// The signals a supervisor reads, and SIGQUIT, whose default is reset too.
 const HANDLED: [Signal; 5] = [
@@ -29,6 +30,7 @@ const HANDLED: [Signal; 5] = [
 /// A bigger pipe means fewer wake-ups under heavy output.
 const PIPE_SIZE: i32 = 1 << 20;
 
+/// Forks (the parent exits at once), leads a new session and becomes the child subreaper.
 pub(in crate::platform) fn detach() -> io::Result<()> {
     // SAFETY: called before any thread exists in this process, so fork is safe.
     match unsafe { fork() }? {
@@ -62,13 +64,13 @@ impl Signals {
         Ok(Signals(fd))
     }
 
-    pub(in crate::platform) fn take(&self) -> Vec<SupervisorSignal> {
+    pub(in crate::platform) fn take(&self) -> Vec<SupervisorEvent> {
         let mut out = Vec::new();
         while let Ok(Some(info)) = self.0.read_signal() {
             out.push(match Signal::try_from(info.ssi_signo as i32) {
-                Ok(Signal::SIGCHLD) => SupervisorSignal::ChildEnded,
-                Ok(Signal::SIGUSR1) => SupervisorSignal::StopNow,
-                _ => SupervisorSignal::Stop,
+                Ok(Signal::SIGCHLD) => SupervisorEvent::ChildEnded,
+                Ok(Signal::SIGUSR1) => SupervisorEvent::StopNow,
+                _ => SupervisorEvent::Stop,
             });
         }
         out
@@ -112,7 +114,7 @@ pub(in crate::platform) fn output_pipe() -> io::Result<OutputPipe> {
     fcntl(&reader, FcntlArg::F_SETFL(flags | OFlag::O_NONBLOCK))?;
     let size = fcntl(&reader, FcntlArg::F_GETPIPE_SZ).unwrap_or(0);
     Ok(OutputPipe {
-        reader: File::from(reader),
+        reader: crate::platform::PipeReader(PipeReader(File::from(reader))),
         writer: File::from(writer),
         size: usize::try_from(size).unwrap_or(0),
     })

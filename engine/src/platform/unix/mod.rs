@@ -8,6 +8,7 @@ mod login_shell;
 mod perms;
 mod reaping;
 mod signals;
+mod supervisor;
 
 pub(super) use command_shell::{command_shell, null_device, shell_command};
 pub(super) use files::{
@@ -21,3 +22,4 @@ pub(super) use perms::{
 };
 pub(super) use reaping::reap_child;
 pub(super) use signals::{clock_ticks_per_second, kill, kill_group, page_size, signal_name};
+pub(super) use supervisor::{become_supervisor, detached, request_stop, PipeReader, Supervisor};
