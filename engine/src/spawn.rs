@@ -30,7 +30,7 @@ pub fn start_shim(exe: &Path, dir: &Path, base_env: &BTreeMap<String, String>) -
         Some(mut out) => out.read_to_string(&mut answer),
         None => Ok(0),
     };
-    let _ = child.wait();
+    platform::release_detached(child);
     if let Err(e) = read {
         return Err(Error::Spawn(format!("no answer from the shim: {e}")));
     }

@@ -588,7 +588,8 @@ impl Store {
             && platform::signallable(sup.shim_pid)
             && platform::is_this_boot(&sup.boot_id)
             && platform::is_alive(sup.shim_pid, sup.shim_start_time)
-            && platform::stat(sup.shim_pid).is_some_and(|s| s.in_session(sup.shim_pid))
+            && platform::stat(sup.shim_pid)
+                .is_some_and(|s| platform::is_detached_leader(sup.shim_pid, &s))
             && self.was_given_folder(sup.shim_pid, &record.id)
     }
 

@@ -272,7 +272,8 @@ fn sync() {
     let _ = Command::new("sync").status();
 }
 
-/// Wall time and peak RSS of a command, best of three.
+/// Wall time and peak RSS of a command, best of three (`wait4`'s resource usage: Unix only).
+#[cfg(unix)]
 fn timed(cmd: &mut Command) -> Result<(f64, u64)> {
     let mut best = (f64::MAX, 0);
     for _ in 0..3 {
@@ -296,6 +297,14 @@ fn timed(cmd: &mut Command) -> Result<(f64, u64)> {
         }
     }
     Ok(best)
+}
+
+/// Peak RSS needs `wait4`, which only Unix has.
+#[cfg(not(unix))]
+fn timed(_cmd: &mut Command) -> Result<(f64, u64)> {
+    Err(BenchError::Check(
+        "the baseline's peak memory is measured on Unix only".into(),
+    ))
 }
 
 /// Reads a whole file, so that it is in the page cache.
@@ -527,21 +536,22 @@ const STOP_GRACE_SECS: f64 = 2.0;
 /// SIGKILL once the group is still there after the grace. Returns the time until the group was
 /// gone and how many sleeps were left.
 fn plain_group_stop(cmd: &str, mark: &str, not_before: u64) -> Result<(f64, usize)> {
-    use std::os::unix::process::CommandExt;
-    let mut child = Command::new("bash")
-        .arg("-c")
+    use procdeck_engine::platform::{self, Signal};
+    let mut bash = Command::new("bash");
+    bash.arg("-c")
         .arg(cmd)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .process_group(0)
+        .stderr(Stdio::null());
+    let mut child = platform::in_new_group(&mut bash)
         .spawn()
         .map_err(|e| BenchError::Io("bash".into(), e))?;
-    let pgid = child.id() as libc::pid_t;
+    let group = child.id();
+    let pgid = group as i32;
     wait_for_sleeps(mark, not_before)?;
     let t = Instant::now();
-    // SAFETY: kill has no memory effects; the group is the one our unreaped child leads.
-    unsafe { libc::kill(-pgid, libc::SIGTERM) };
+    // The group is the one our unreaped child leads.
+    platform::signal_group(group, Signal::Terminate);
     let group_alive = |child: &mut std::process::Child| {
         let _ = child.try_wait();
         std::fs::read_dir("/proc").is_ok_and(|entries| {
@@ -557,8 +567,8 @@ fn plain_group_stop(cmd: &str, mark: &str, not_before: u64) -> Result<(f64, usiz
     while group_alive(&mut child) && t.elapsed().as_secs_f64() < STOP_GRACE_SECS {
         std::thread::sleep(Duration::from_millis(5));
     }
-    // SAFETY: as above; the leader is not reaped until `wait` below.
-    unsafe { libc::kill(-pgid, libc::SIGKILL) };
+    // As above; the leader is not reaped until `wait` below.
+    platform::signal_group(group, Signal::Kill);
     let _ = child.wait();
     while group_alive(&mut child) {
         std::thread::sleep(Duration::from_millis(1));
@@ -607,9 +617,14 @@ fn sleeps_of(mark: &str, not_before: u64) -> Vec<u32> {
 /// Ends what a stop left of this run's trees.
 fn end_sleeps(mark: &str, not_before: u64) {
     for pid in sleeps_of(mark, not_before) {
-        // SAFETY: kill has no memory effects; the pid is a sleep this run started (its unusual
-        // length and its start after this program).
-        unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+        // A sleep this run started (its unusual length and its start after this program).
+        if let Some(start) = procdeck_engine::platform::start_time(pid) {
+            procdeck_engine::platform::signal_verified(
+                pid,
+                start,
+                procdeck_engine::platform::Signal::Kill,
+            );
+        }
     }
 }
 

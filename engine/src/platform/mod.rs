@@ -5,7 +5,9 @@
 //! Behind the face, one module per family: `unix/` for what Linux and macOS share (POSIX
 //! signals, process groups, reaping, file flags, `flock`, the shells), `linux/` for what only
 //! Linux has (`/proc` for processes and sockets, pidfd, waiting on a child without reaping it,
-//! hole punching, and the supervisor's child subreaper, signalfd and pipe size).
+//! hole punching, and the supervisor's child subreaper, signalfd and pipe size). `windows/`
+//! holds all of Windows (process and job APIs, console process groups, a named stop event,
+//! `GetExtendedTcpTable`, `LockFileEx`, `MoveFileExW`).
 
 use std::ffi::OsString;
 use std::fs::{File, FileType, Metadata, OpenOptions, Permissions};
@@ -23,6 +25,12 @@ use linux as os;
 mod unix;
 #[cfg(unix)]
 use unix as family;
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+use windows as os;
+#[cfg(windows)]
+use windows as family;
 
 mod table;
 
@@ -119,12 +127,6 @@ pub fn page_size() -> Option<u64> {
     family::page_size()
 }
 
-/// True once our child `child` has exited; it is left unreaped, so its pid (and its group's id)
-/// cannot be reused meanwhile.
-pub(crate) fn child_has_exited(child: &Child) -> io::Result<bool> {
-    os::child_has_exited(child)
-}
-
 /// Waits until the process `pid` (verified by `start_time`) has exited, up to `timeout`, without
 /// polling where the system can say when a process ends. Returns true when it has exited.
 pub fn wait_exit(pid: u32, start_time: u64, timeout: Duration) -> bool {
@@ -135,9 +137,8 @@ pub fn wait_exit(pid: u32, start_time: u64, timeout: Duration) -> bool {
 // Process groups and signals
 
 /// Makes `cmd` start its process as the leader of a new process group, so that the group can
-/// be signalled as one ([`signal_group`]), for tests that stand in for a shim.
-#[cfg(test)]
-pub(crate) fn in_new_group(cmd: &mut Command) -> &mut Command {
+/// be signalled as one ([`signal_group`]), for tests and benchmarks that stand in for a shim.
+pub fn in_new_group(cmd: &mut Command) -> &mut Command {
     family::in_new_group(cmd)
 }
 
@@ -173,6 +174,12 @@ pub fn signal_name(signal: i32) -> String {
     family::signal_name(signal)
 }
 
+/// Quotes `word` for [`command_shell`] unless it only holds characters the shell leaves alone:
+/// for bash in single quotes, for cmd in double quotes.
+pub fn quote_word(word: &str) -> String {
+    family::quote_word(word)
+}
+
 // ---------------------------------------------------------------------------------------------
 // The shim: supervising one command
 
@@ -191,6 +198,21 @@ pub(crate) fn shell_command(command: &str) -> Command {
 /// its own. On Unix nothing changes: the shim detaches itself ([`become_supervisor`]).
 pub(crate) fn detached(cmd: &mut Command) -> &mut Command {
     family::detached(cmd)
+}
+
+/// Lets go of `child`, the shim started with [`detached`], once it has answered: on Unix the
+/// process that was started has exited (the shim forked away from it) and is reaped; on Windows
+/// it is the shim itself, which runs on.
+pub(crate) fn release_detached(child: Child) {
+    family::release_detached(child)
+}
+
+/// True when `stat`, of the process `pid`, shows it set up as [`become_supervisor`] sets up a
+/// shim: on Unix it leads its own session. Windows lets no other process read that a process is
+/// detached or leads a console process group, so there it holds for every process, and the
+/// proof that a process is a given shim rests on its start time, this boot and its arguments.
+pub fn is_detached_leader(pid: u32, stat: &ProcessStat) -> bool {
+    family::is_detached_leader(pid, stat)
 }
 
 /// Makes this process a supervisor, on its own whatever becomes of the process that started it.
@@ -222,6 +244,7 @@ pub(crate) enum SupervisorEvent {
     /// SIGINT and SIGHUP).
     Stop,
     /// Stop without grace (SIGUSR1 on Unix; Windows has no such request).
+    #[cfg_attr(windows, allow(dead_code))]
     StopNow,
 }
 
@@ -323,13 +346,33 @@ pub(crate) fn output_pipe() -> io::Result<OutputPipe> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ChildEnd {
     Exited(i32),
-    /// Ended by the signal with this number ([`signal_name`]).
+    /// Ended by the signal with this number ([`signal_name`]); Windows has no signals.
+    #[cfg_attr(windows, allow(dead_code))]
     Signaled(i32),
 }
 
 /// Writes `buf` at `offset` without moving the file's cursor.
 pub(crate) fn write_at(file: &File, buf: &[u8], offset: u64) -> io::Result<usize> {
     family::write_at(file, buf, offset)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests to end a program
+
+/// The requests to end a long-running front (the MCP server) that the system delivers: SIGTERM
+/// and SIGINT on Unix; Ctrl-C, Ctrl-Break and the console closing on Windows.
+pub struct TerminationRequests(family::TerminationRequests);
+
+impl TerminationRequests {
+    /// Listens from now on (inside a Tokio runtime).
+    pub fn listen() -> io::Result<TerminationRequests> {
+        family::TerminationRequests::listen().map(TerminationRequests)
+    }
+
+    /// Waits for the next request; says which it was ("terminated", "interrupted").
+    pub async fn recv(&mut self) -> &'static str {
+        self.0.recv().await
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -439,8 +482,16 @@ pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
     family::sync_dir(dir)
 }
 
-/// The permissions a file this process creates gets by default (the umask applies).
-pub(crate) fn new_file_permissions() -> Permissions {
+/// Replaces `to` with `from`, a file in the same folder, in one step: a reader finds the old
+/// file or the new one, never a mix (`rename` on Unix; on Windows `MoveFileExW`, replacing and
+/// written through).
+pub(crate) fn rename_replacing(from: &Path, to: &Path) -> io::Result<()> {
+    family::rename_replacing(from, to)
+}
+
+/// The permissions a file this process creates gets by default (the umask applies); `None`
+/// where files have no permission bits (Windows: the folder's access list applies).
+pub(crate) fn new_file_permissions() -> Option<Permissions> {
     family::new_file_permissions()
 }
 
@@ -472,20 +523,27 @@ pub(crate) fn lock_exclusive(file: File) -> io::Result<ExclusiveLock> {
 
 /// Creates `link` pointing at `target`, for tests that plant links where the store expects
 /// files.
-#[cfg(test)]
+#[cfg(all(test, unix))]
 pub(crate) fn symlink(target: &Path, link: &Path) -> io::Result<()> {
     std::os::unix::fs::symlink(target, link)
 }
 
+/// Creates `link` pointing at `target`, for tests that plant links where the store expects
+/// files.
+#[cfg(all(test, windows))]
+pub(crate) fn symlink(target: &Path, link: &Path) -> io::Result<()> {
+    std::os::windows::fs::symlink_file(target, link)
+}
+
 /// The permission bits of `path`, for tests of what the engine creates and refuses.
-#[cfg(test)]
+#[cfg(all(test, unix))]
 pub(crate) fn mode(path: &Path) -> io::Result<u32> {
     use std::os::unix::fs::PermissionsExt;
     Ok(std::fs::metadata(path)?.permissions().mode() & 0o7777)
 }
 
 /// Sets the permission bits of `path`, for the same tests.
-#[cfg(test)]
+#[cfg(all(test, unix))]
 pub(crate) fn set_mode(path: &Path, mode: u32) -> io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, Permissions::from_mode(mode))

@@ -9,11 +9,12 @@ mod perms;
 mod reaping;
 mod signals;
 mod supervisor;
+mod termination;
 
-pub(super) use command_shell::{command_shell, null_device, shell_command};
+pub(super) use command_shell::{command_shell, null_device, quote_word, shell_command};
 pub(super) use files::{
     file_kind, is_symlink_refusal, lock_exclusive, no_follow, non_blocking, read_at,
-    redirect_stdio, write_at, FileLockGuard,
+    redirect_stdio, rename_replacing, write_at, FileLockGuard,
 };
 pub(super) use groups::in_new_group;
 pub(super) use login_shell::{run_login_shell, user_shell};
@@ -22,4 +23,8 @@ pub(super) use perms::{
 };
 pub(super) use reaping::reap_child;
 pub(super) use signals::{clock_ticks_per_second, kill, kill_group, page_size, signal_name};
-pub(super) use supervisor::{become_supervisor, detached, request_stop, PipeReader, Supervisor};
+pub(super) use supervisor::{
+    become_supervisor, detached, is_detached_leader, release_detached, request_stop, PipeReader,
+    Supervisor,
+};
+pub(super) use termination::TerminationRequests;

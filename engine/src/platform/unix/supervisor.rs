@@ -4,15 +4,27 @@
 use std::collections::HashSet;
 use std::fs::File;
 use std::io::{self, Read};
-use std::process::Command;
+use std::process::{Child, Command};
 use std::time::Duration;
 
-use crate::platform::{descendants, os, signallable, ChildEnd, Signal, SupervisorEvent};
+use crate::platform::{
+    descendants, os, signallable, ChildEnd, ProcessStat, Signal, SupervisorEvent,
+};
 
 use super::{in_new_group, kill, kill_group, reap_child};
 
 pub(in crate::platform) fn detached(cmd: &mut Command) -> &mut Command {
     cmd
+}
+
+/// The process started has forked the shim away and exits at once: it is reaped here.
+pub(in crate::platform) fn release_detached(mut child: Child) {
+    let _ = child.wait();
+}
+
+/// The shim calls setsid.
+pub(in crate::platform) fn is_detached_leader(pid: u32, stat: &ProcessStat) -> bool {
+    stat.in_session(pid)
 }
 
 pub(in crate::platform) fn become_supervisor() -> io::Result<()> {
