@@ -1,6 +1,9 @@
 //! Bad inputs: every one is ONE stderr line starting `procdeck:`, a non-zero exit, and no
 //! change on disk.
 
+// Commands run by bash, Unix signals and /proc: the Windows subset is windows.rs.
+#![cfg(unix)]
+
 mod common;
 
 use std::path::Path;

@@ -1,6 +1,9 @@
 //! Several CLIs acting on one workspace at once: the index is written atomically under a lock,
 //! so no record is lost or corrupted.
 
+// Commands run by bash, Unix signals and /proc: the Windows subset is windows.rs.
+#![cfg(unix)]
+
 mod common;
 
 use std::collections::HashSet;

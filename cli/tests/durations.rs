@@ -1,6 +1,9 @@
 //! Seconds given on the command line are bounded: a value no deadline can be computed from
 //! (huge, infinite, NaN, negative) is one clear error line, and nothing is signalled.
 
+// Commands run by bash, Unix signals and /proc: the Windows subset is windows.rs.
+#![cfg(unix)]
+
 mod common;
 
 use common::*;

@@ -1,6 +1,9 @@
 //! Events through the engine API: a workspace opened in this test process hears of what
 //! separate `procdeck` CLI processes (and the shims) do.
 
+// Commands run by bash, Unix signals and /proc: the Windows subset is windows.rs.
+#![cfg(unix)]
+
 mod common;
 
 use std::sync::Arc;

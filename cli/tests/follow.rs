@@ -1,6 +1,9 @@
 //! `output ID --follow`: what is there, then new output as it is written, until the process
 //! ends. The test holds the process back with a file it creates, so "new" really is new.
 
+// Commands run by bash, Unix signals and /proc: the Windows subset is windows.rs.
+#![cfg(unix)]
+
 mod common;
 
 use std::time::Duration;

@@ -2,6 +2,9 @@
 //! before `\n` is part of the line in both, and a line longer than the cap is cut at the same
 //! places. Following also starts where the same read without `--follow` starts.
 
+// Commands run by bash, Unix signals and /proc: the Windows subset is windows.rs.
+#![cfg(unix)]
+
 mod common;
 
 use std::io::Read;

@@ -1,6 +1,9 @@
 //! `output --follow --json` decodes characters whole even when a read ends inside one, and its
 //! offsets are those of the bytes each value holds.
 
+// Commands run by bash, Unix signals and /proc: the Windows subset is windows.rs.
+#![cfg(unix)]
+
 mod common;
 
 use std::time::Duration;

@@ -2,6 +2,9 @@
 //! blocks on its writes, and everything resumes, with nothing lost or repeated, when space
 //! returns. Runs on a small tmpfs, so it needs root (as CI has).
 
+// Commands run by bash, Unix signals and /proc: the Windows subset is windows.rs.
+#![cfg(unix)]
+
 mod common;
 
 use std::fs::File;

@@ -3,6 +3,9 @@
 //! runs the real CLI and checks that nothing outside the store changed, that the case got one
 //! clear error or warning line, and that nothing hung.
 
+// Commands run by bash, Unix signals and /proc: the Windows subset is windows.rs.
+#![cfg(unix)]
+
 mod common;
 
 use std::fs;

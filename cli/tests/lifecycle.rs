@@ -1,5 +1,8 @@
 //! Starting through a shim, and how a process's end is recorded.
 
+// Commands run by bash, Unix signals and /proc: the Windows subset is windows.rs.
+#![cfg(unix)]
+
 mod common;
 
 use common::*;

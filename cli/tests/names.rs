@@ -1,6 +1,9 @@
 //! A process can be named by its id, a unique start of its id, or its exact title, in every
 //! command that takes one; a name that fits several says which ids it fits.
 
+// Commands run by bash, Unix signals and /proc: the Windows subset is windows.rs.
+#![cfg(unix)]
+
 mod common;
 
 use common::*;

@@ -1,6 +1,9 @@
 //! Reading output: full, head, tail, grep, --max-bytes; bytes that are not UTF-8; a huge line;
 //! the output cap with rotation.
 
+// Commands run by bash, Unix signals and /proc: the Windows subset is windows.rs.
+#![cfg(unix)]
+
 mod common;
 
 use std::os::unix::fs::MetadataExt;

@@ -3,6 +3,9 @@
 //! something outside Procdeck — and `restart --take-port` stops a Procdeck holder and runs the
 //! failed command again. Real servers on real ports.
 
+// Commands run by bash, Unix signals and /proc: the Windows subset is windows.rs.
+#![cfg(unix)]
+
 mod common;
 
 use std::net::TcpListener;

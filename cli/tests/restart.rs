@@ -1,6 +1,9 @@
 //! `procdeck restart`: the whole spec runs again, and a record this user's Procdeck did not make
 //! (shipped in a `.procdeck` folder, or edited) is shown and runs only once confirmed.
 
+// Commands run by bash, Unix signals and /proc: the Windows subset is windows.rs.
+#![cfg(unix)]
+
 mod common;
 
 use std::ffi::OsStr;

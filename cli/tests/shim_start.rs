@@ -2,6 +2,9 @@
 //! command runs with the shell at its absolute path, so a `bash` that a command's environment or
 //! the starter's `PATH` puts first is never run.
 
+// Commands run by bash, Unix signals and /proc: the Windows subset is windows.rs.
+#![cfg(unix)]
+
 mod common;
 
 use std::os::unix::fs::PermissionsExt;

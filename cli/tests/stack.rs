@@ -3,6 +3,9 @@
 //! ready (a log line, a port, an HTTP answer), leaving running ones alone and saying why an entry
 //! failed; `procdeck down` stopping dependents first. Real processes, real ports.
 
+// Commands run by bash, Unix signals and /proc: the Windows subset is windows.rs.
+#![cfg(unix)]
+
 mod common;
 
 use std::net::TcpListener;

@@ -1,6 +1,9 @@
 //! `start --cwd` runs a command in a folder inside the workspace, a restart runs it there again,
 //! and every record says which front started it.
 
+// Commands run by bash, Unix signals and /proc: the Windows subset is windows.rs.
+#![cfg(unix)]
+
 mod common;
 
 use std::fs;

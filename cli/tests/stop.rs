@@ -1,5 +1,8 @@
 //! Stopping a whole tree (SIGTERM, then SIGKILL after the grace period), rm and close.
 
+// Commands run by bash, Unix signals and /proc: the Windows subset is windows.rs.
+#![cfg(unix)]
+
 mod common;
 
 use std::time::{Duration, Instant};

@@ -1,6 +1,9 @@
 //! The workspace store on disk: layout, workspace id, a damaged or missing index, and
 //! reconciling the index with what the shims recorded.
 
+// Commands run by bash, Unix signals and /proc: the Windows subset is windows.rs.
+#![cfg(unix)]
+
 mod common;
 
 use std::time::Duration;

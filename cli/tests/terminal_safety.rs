@@ -2,6 +2,9 @@
 //! prints about them may drive the terminal (escape sequences that write the clipboard, set the
 //! window title or clear the screen), while process output itself stays as its bytes.
 
+// Commands run by bash, Unix signals and /proc: the Windows subset is windows.rs.
+#![cfg(unix)]
+
 mod common;
 
 use common::*;

@@ -1,6 +1,9 @@
 //! What running processes cost: the CPU and memory of each one's whole tree, in `procdeck list`
 //! and through the engine, measured on real processes under real shims.
 
+// Commands run by bash, Unix signals and /proc: the Windows subset is windows.rs.
+#![cfg(unix)]
+
 mod common;
 
 use std::os::unix::process::CommandExt;

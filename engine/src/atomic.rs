@@ -34,10 +34,13 @@ fn write_as(path: &Path, bytes: &[u8], replace: Replace) -> Result<()> {
         .map(|n| n.to_string_lossy())
         .unwrap_or_default();
     // Same mode as any file this process creates (the umask applies), not tempfile's 0600.
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".tmp")
-        .permissions(platform::new_file_permissions())
+    let prefix = format!(".{name}.");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".tmp");
+    if let Some(permissions) = platform::new_file_permissions() {
+        builder.permissions(permissions);
+    }
+    let mut tmp = builder
         .tempfile_in(dir)
         .ctx("creating a temporary file for", path)?;
     // Dropping `tmp` before the rename deletes it, so an error below leaves nothing behind.
@@ -46,8 +49,11 @@ fn write_as(path: &Path, bytes: &[u8], replace: Replace) -> Result<()> {
     tmp.as_file_mut().write_all(bytes).ctx("writing", path)?;
     tmp.as_file().sync_all().ctx("syncing", path)?;
     if replace == Replace::Yes {
-        tmp.persist(path)
-            .map_err(|e| Error::io("replacing", path, e.error))?;
+        // Closed before it is moved: Windows replaces only a file nobody holds open.
+        let tmp = tmp.into_temp_path();
+        platform::rename_replacing(&tmp, path).ctx("replacing", path)?;
+        // Moved: there is nothing left to delete.
+        let _ = tmp.keep();
     } else {
         tmp.persist_noclobber(path)
             .map_err(|e| Error::io("creating", path, e.error))?;

@@ -1,17 +1,10 @@
-//! Shell syntax shared by the engine and its fronts: quoting a word for bash, and which names
-//! are environment variable names.
+//! Shell syntax shared by the engine and its fronts: quoting a word for the shell that runs
+//! command lines, and which names are environment variable names.
 
-/// Quotes `word` for `bash -c` unless it only holds characters the shell leaves alone.
+/// Quotes `word` for the shell that runs command lines (bash, or cmd on Windows) unless it only
+/// holds characters the shell leaves alone.
 pub fn quote(word: &str) -> String {
-    let plain = !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_-.:/@+=,%".contains(c));
-    if plain {
-        word.to_owned()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
+    crate::platform::quote_word(word)
 }
 
 /// A name a shell can export: ASCII letters, digits and `_`, not starting with a digit.
@@ -26,6 +19,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg(unix)]
     fn quotes_only_what_bash_would_read_differently() {
         assert_eq!(quote("test:unit"), "test:unit");
         assert_eq!(quote("a=b,c@d%e+f"), "a=b,c@d%e+f");

@@ -3,7 +3,7 @@
 //! footprint is a fraction of its own).
 //!
 //! It detaches (fork, setsid), becomes a child subreaper so that even double-forked descendants
-//! stay its children (where the system has none, it remembers what it saw: `tree.rs`), runs `/bin/bash -c COMMAND` with stdout and stderr on one pipe that it
+//! stay its children, runs `/bin/bash -c COMMAND` with stdout and stderr on one pipe that it
 //! copies into `output.log` (arrival order kept, the cap enforced without the child's help), and
 //! when the command ends or a stop is asked for (SIGTERM) it runs SIGTERM → grace → SIGKILL over
 //! the whole tree, reaps everything and writes `exit.json` atomically. Nothing here depends on
@@ -12,20 +12,18 @@
 
 use std::ffi::OsStr;
 use std::fs::{File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::atomic;
 use crate::output::{OutputMeta, OUTPUT_FILE};
-use crate::platform::{self, ChildEnd, Signal, SupervisorSignal, SupervisorSignals};
+use crate::platform::{self, ChildEnd, PipeReader, Supervisor, SupervisorEvent};
 use crate::procdir::{self, ExitInfo, ShimInfo, Spec, StopFile};
 
 mod rotation;
-mod tree;
 use rotation::Rotation;
-use tree::Tree;
 
 /// The hidden first argument that turns a Procdeck executable into a shim.
 pub const SHIM_ARG: &str = "__procdeck-shim";
@@ -72,9 +70,9 @@ pub fn run_if_requested() {
 }
 
 fn run(dir: &Path) -> i32 {
-    // No thread exists yet. The process that started us exits at once, so whoever started it
-    // can reap it.
-    if let Err(e) = platform::detach_as_supervisor() {
+    // No thread exists yet. On Unix the process that started us exits at once, so whoever
+    // started it can reap it.
+    if let Err(e) = platform::become_supervisor() {
         say_ready(&format!("error cannot detach: {e}"));
         return 1;
     }
@@ -132,7 +130,6 @@ enum Drain {
 
 struct Shim {
     dir: PathBuf,
-    main_pid: u32,
     main_reaped: bool,
     exit_code: Option<i32>,
     signal: Option<i32>,
@@ -140,11 +137,10 @@ struct Shim {
     /// When the tree's termination began and when SIGKILL is due.
     kill_at: Option<Instant>,
     killing_since: Option<Instant>,
-    tree: Tree,
-    pipe: Option<File>,
+    pipe: Option<PipeReader>,
     /// True when the pipe is big enough to pause under a flood (see `FLOOD_PAUSE`).
     pipe_is_big: bool,
-    signals: SupervisorSignals,
+    supervisor: Supervisor,
     out: File,
     written: u64,
     /// The first offset kept, as last asked of the rotation.
@@ -175,10 +171,10 @@ impl Shim {
         let punch_ok = platform::punch_hole(&out, 0).is_ok();
 
         let pipe = platform::output_pipe().map_err(|e| format!("cannot create a pipe: {e}"))?;
-        let signals =
-            SupervisorSignals::install().map_err(|e| format!("cannot set up signals: {e}"))?;
-        // Started after the signals are installed, so that the thread inherits their mask and
-        // every signal reaches the supervisor's loop.
+        let mut supervisor =
+            Supervisor::install().map_err(|e| format!("cannot set up stop requests: {e}"))?;
+        // Started after the supervisor is installed, so that on Unix the thread inherits its
+        // signal mask and every signal reaches the supervisor's loop.
         let kept_from = OutputMeta::load(dir).kept_from;
         let rotation = if spec.output_cap_bytes > 0 && punch_ok {
             let out = out
@@ -214,15 +210,11 @@ impl Shim {
             .stdin(Stdio::null())
             .stdout(Stdio::from(write_clone))
             .stderr(Stdio::from(pipe.writer));
-        platform::in_new_group(&mut cmd);
-        platform::unblock_signals_in(&mut cmd);
-        let child = cmd
-            .spawn()
-            .map_err(|e| format!("cannot run {}: {e}", shell.display()))?;
+        let started = supervisor.start(&mut cmd);
         // The Command held the pipe's write ends; dropping it leaves only the child's copies, so
         // the pipe reports its end when the last process of the tree closes it.
         drop(cmd);
-        let main_pid = child.id();
+        let main_pid = started.map_err(|e| format!("cannot run {}: {e}", shell.display()))?;
         let me = std::process::id();
         let info = ShimInfo {
             shim_pid: me,
@@ -232,23 +224,20 @@ impl Shim {
             boot_id: platform::boot_id().unwrap_or_default(),
         };
         if let Err(e) = atomic::write_json(&dir.join(procdir::SHIM), &info) {
-            // The process group we just created.
-            platform::signal_group(main_pid, platform::Signal::Kill);
+            supervisor.end_tree();
             return Err(e.to_string());
         }
         Ok(Shim {
             dir: dir.to_owned(),
-            main_pid,
             main_reaped: false,
             exit_code: None,
             signal: None,
             stop_requested: false,
             kill_at: None,
             killing_since: None,
-            tree: Tree::new(me, main_pid),
             pipe: Some(pipe.reader),
             pipe_is_big: pipe.size >= FLOOD_PIPE_MIN,
-            signals,
+            supervisor,
             out,
             written,
             kept_from,
@@ -279,17 +268,16 @@ impl Shim {
             }
             let timeout = self.poll_timeout(disk_full);
             let pipe = self.pipe.as_ref().filter(|_| !disk_full);
-            // Under heavy output most wake-ups are for the pipe alone: the signals are read only
+            // Under heavy output most wake-ups are for the pipe alone: the events are read only
             // when there may be some.
-            let signalled = self.signals.wait(pipe, timeout).unwrap_or_else(|e| {
+            let evented = self.supervisor.wait(pipe, timeout).unwrap_or_else(|e| {
                 log(format_args!("poll failed: {e}"));
                 std::thread::sleep(RESCAN);
                 true
             });
-            if signalled {
-                self.handle_signals();
+            if evented {
+                self.handle_events();
             }
-            self.tree.scan_if_due();
             let before = self.written;
             disk_full = matches!(self.drain(), Drain::DiskFull);
             if self.written > before {
@@ -308,15 +296,12 @@ impl Shim {
         self.finish()
     }
 
-    /// How long to wait for signals or output: forever (`None`) unless a termination is under
+    /// How long to wait for events or output: forever (`None`) unless a termination is under
     /// way or the disk is full.
     fn poll_timeout(&self, disk_full: bool) -> Option<Duration> {
         let mut timeout: Option<Duration> = None;
         if self.kill_at.is_some() || self.main_reaped {
             timeout = Some(RESCAN);
-        }
-        if let Some(scan) = self.tree.next_scan_in() {
-            timeout = Some(timeout.map_or(scan, |t| t.min(scan)));
         }
         if disk_full {
             timeout = Some(timeout.map_or(DISK_FULL_RETRY, |t| t.min(DISK_FULL_RETRY)));
@@ -324,32 +309,32 @@ impl Shim {
         timeout
     }
 
-    fn handle_signals(&mut self) {
-        for signal in self.signals.take() {
-            match signal {
-                SupervisorSignal::ChildEnded => self.reap(),
-                SupervisorSignal::StopNow => self.request_stop(Some(Duration::ZERO)),
-                SupervisorSignal::Stop => self.request_stop(None),
+    fn handle_events(&mut self) {
+        for event in self.supervisor.take() {
+            match event {
+                SupervisorEvent::ChildEnded => self.reap(),
+                SupervisorEvent::StopNow => self.request_stop(Some(Duration::ZERO)),
+                SupervisorEvent::Stop => self.request_stop(None),
             }
         }
-        // SIGCHLD is coalesced: reap whatever is waiting even if its signal merged with another.
+        // Ends are coalesced (SIGCHLD): reap whatever is waiting even if its event merged with
+        // another.
         self.reap();
     }
 
     fn reap(&mut self) {
-        while let Some((pid, end)) = platform::reap_child() {
-            if pid == self.main_pid {
-                self.main_reaped = true;
-                match end {
-                    ChildEnd::Exited(code) => self.exit_code = Some(code),
-                    ChildEnd::Signaled(signal) => self.signal = Some(signal),
-                }
-                // What the command left behind is terminated like a stop, but the status comes
-                // from the command's own exit.
-                if self.kill_at.is_none() {
-                    self.begin_termination(self.grace);
-                }
-            }
+        let Some(end) = self.supervisor.reap() else {
+            return;
+        };
+        self.main_reaped = true;
+        match end {
+            ChildEnd::Exited(code) => self.exit_code = Some(code),
+            ChildEnd::Signaled(signal) => self.signal = Some(signal),
+        }
+        // What the command left behind is terminated like a stop, but the status comes from the
+        // command's own exit.
+        if self.kill_at.is_none() {
+            self.begin_termination(self.grace);
         }
     }
 
@@ -375,26 +360,23 @@ impl Shim {
 
     fn begin_termination(&mut self, grace: Duration) {
         self.kill_at = Some(Instant::now() + grace);
-        self.signal_tree(Signal::Terminate);
-    }
-
-    fn signal_tree(&mut self, sig: Signal) {
-        self.tree.signal(sig, !self.main_reaped);
+        self.supervisor.ask_tree_to_stop();
     }
 
     fn advance_termination(&mut self) {
         let Some(kill_at) = self.kill_at else { return };
         if Instant::now() >= kill_at {
             self.killing_since.get_or_insert_with(Instant::now);
-            self.signal_tree(Signal::Kill);
+            self.supervisor.end_tree();
         } else {
-            self.signal_tree(Signal::Terminate);
+            // Reaches what was started since the last look.
+            self.supervisor.ask_tree_to_stop();
         }
         self.reap();
     }
 
     fn tree_is_empty(&mut self) -> bool {
-        self.tree.is_empty()
+        self.supervisor.tree().is_empty()
     }
 
     fn drain(&mut self) -> Drain {
@@ -441,7 +423,7 @@ impl Shim {
     /// One read from the pipe and its write at the end of the output. Bytes read that could not
     /// be written yet wait in `buf[pending]` and go first next time; while any wait, nothing more
     /// is read, so the rest stays in the pipe and the command blocks once it is full.
-    fn copy_once(&mut self, mut pipe: &File) -> io::Result<usize> {
+    fn copy_once(&mut self, pipe: &PipeReader) -> io::Result<usize> {
         if self.pending.is_empty() {
             let n = pipe.read(&mut self.buf)?;
             if n == 0 {
@@ -497,7 +479,7 @@ impl Shim {
         if let Some(rotation) = self.rotation.take() {
             rotation.finish();
         }
-        let survivors = self.tree.survivors();
+        let survivors = self.supervisor.tree();
         if !survivors.is_empty() {
             log(format_args!(
                 "gave up on {survivors:?}: they survived SIGKILL"

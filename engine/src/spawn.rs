@@ -6,20 +6,23 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::error::{Error, Result};
+use crate::platform;
 use crate::procdir::{self, ShimInfo};
 use crate::shim::SHIM_ARG;
 
 /// Runs `<exe> __procdeck-shim <dir>` and returns once the command is running (or failed to
-/// start). The shim detaches itself, so the process we spawn exits at once and is reaped here;
-/// the shim's one-line answer arrives on the pipe, which closes when it is done talking.
+/// start). The shim is detached from us (on Unix it detaches itself, so the process we spawn
+/// exits at once and is reaped here); its one-line answer arrives on the pipe, which closes when
+/// it is done talking.
 pub fn start_shim(exe: &Path, dir: &Path, base_env: &BTreeMap<String, String>) -> Result<ShimInfo> {
-    let mut child = Command::new(exe)
-        .arg(SHIM_ARG)
+    let mut cmd = Command::new(exe);
+    cmd.arg(SHIM_ARG)
         .arg(dir)
         .envs(base_env)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = platform::detached(&mut cmd)
         .spawn()
         .map_err(|e| Error::Spawn(format!("cannot run the shim {}: {e}", exe.display())))?;
     let mut answer = String::new();
@@ -27,7 +30,7 @@ pub fn start_shim(exe: &Path, dir: &Path, base_env: &BTreeMap<String, String>) -
         Some(mut out) => out.read_to_string(&mut answer),
         None => Ok(0),
     };
-    let _ = child.wait();
+    platform::release_detached(child);
     if let Err(e) = read {
         return Err(Error::Spawn(format!("no answer from the shim: {e}")));
     }

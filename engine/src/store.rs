@@ -588,15 +588,17 @@ impl Store {
             && platform::signallable(sup.shim_pid)
             && platform::is_this_boot(&sup.boot_id)
             && platform::is_alive(sup.shim_pid, sup.shim_start_time)
-            && platform::stat(sup.shim_pid).is_some_and(|s| s.in_session(sup.shim_pid))
+            && platform::stat(sup.shim_pid)
+                .is_some_and(|s| platform::is_detached_leader(sup.shim_pid, &s))
             && self.was_given_folder(sup.shim_pid, &record.id)
     }
 
-    /// Sends `signal` to the record's shim, only when [`Store::shim_is_ours`] holds.
-    pub fn signal_shim(&self, record: &ProcessRecord, signal: platform::Signal) -> bool {
+    /// Asks the record's shim to stop its tree (with the grace of its stop file), only when
+    /// [`Store::shim_is_ours`] holds; true when the request was made.
+    pub fn request_stop(&self, record: &ProcessRecord) -> bool {
         match &record.supervisor {
             Some(sup) if self.shim_is_ours(record) => {
-                platform::signal_verified(sup.shim_pid, sup.shim_start_time, signal)
+                platform::request_stop(sup.shim_pid, sup.shim_start_time)
             }
             _ => false,
         }

@@ -275,10 +275,7 @@ impl Workspace {
         })?;
         self.publish(std::slice::from_ref(&stopping));
         let started = Instant::now();
-        if !self
-            .store
-            .signal_shim(&stopping, platform::Signal::Terminate)
-        {
+        if !self.store.request_stop(&stopping) {
             // Its shim ended meanwhile, or is not provably this record's: nothing is signalled,
             // and the record says what became of it.
             return self.get(id);

@@ -1,4 +1,6 @@
-//! `ports` against real sockets held by real processes.
+//! `ports` against real sockets held by real processes (python3 and process groups: Unix).
+
+#![cfg(unix)]
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};

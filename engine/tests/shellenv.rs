@@ -1,5 +1,7 @@
 //! `shellenv` with fake login shells (scripts that misbehave in the ways startup files do) and
-//! the real bash.
+//! the real bash. Login shells are a Unix matter: Windows has none.
+
+#![cfg(unix)]
 
 use std::collections::BTreeMap;
 use std::fs;

@@ -21,7 +21,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rmcp::ServiceExt;
-use tokio::signal::unix::{signal, SignalKind};
 
 use session::Session;
 
@@ -54,8 +53,8 @@ pub fn run(folder: Option<PathBuf>, stop_on_exit: bool) -> Result<ExitCode, McpE
 }
 
 async fn serve(session: Arc<Session>) -> Result<(), McpError> {
-    let mut term = signal(SignalKind::terminate()).map_err(McpError::Signals)?;
-    let mut interrupt = signal(SignalKind::interrupt()).map_err(McpError::Signals)?;
+    let mut ending =
+        procdeck_engine::platform::TerminationRequests::listen().map_err(McpError::Signals)?;
     let server = tools::Server::new(session);
     let running = server
         .serve(transport::stdio())
@@ -67,8 +66,7 @@ async fn serve(session: Arc<Session>) -> Result<(), McpError> {
                 tracing::warn!("the session ended with an error: {e}");
             }
         }
-        _ = term.recv() => tracing::info!("terminated"),
-        _ = interrupt.recv() => tracing::info!("interrupted"),
+        how = ending.recv() => tracing::info!("{how}"),
     }
     Ok(())
 }

@@ -275,8 +275,8 @@ pub fn cleanup_shim(s: &ShimIds) {
             return;
         }
         for p in members {
-            // SAFETY: a process of this test's shim's session, started after the shim.
-            unsafe { libc::kill(p as i32, libc::SIGKILL) };
+            // A process of this test's shim's session, started after the shim.
+            kill_now(p);
         }
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -294,13 +294,14 @@ fn session_members(sid: u32, not_before: u64) -> Vec<u32> {
 }
 
 fn all_pids() -> Vec<u32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()))
-        .collect()
+    platform::pids()
+}
+
+/// Ends `pid` at once, if it is still the process it was a moment ago.
+pub fn kill_now(pid: u32) {
+    if let Some(start) = platform::start_time(pid) {
+        platform::signal_verified(pid, start, platform::Signal::Kill);
+    }
 }
 
 /// What a test command runs after double-forking a process into a session of its own, before
@@ -328,8 +329,8 @@ pub fn kill_tree(root: u32) {
             return;
         }
         for p in alive {
-            // SAFETY: processes of a tree this test started.
-            unsafe { libc::kill(p as i32, libc::SIGKILL) };
+            // Processes of a tree this test started.
+            kill_now(p);
         }
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -366,9 +367,12 @@ pub fn assert_one_error_line(stderr: &str) {
 }
 
 fn cmdline(pid: u32) -> Option<String> {
-    let bytes = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-    let text = String::from_utf8_lossy(&bytes);
-    Some(text.trim_end_matches('\0').replace('\0', " "))
+    let args = platform::cmdline(pid)?;
+    let words: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    Some(words.join(" "))
 }
 
 /// True when `marker` is a whole word of the command line (delimited by anything but letters
@@ -429,8 +433,8 @@ impl MarkerGuard {
 impl Drop for MarkerGuard {
     fn drop(&mut self) {
         for pid in processes_with(&self.0) {
-            // SAFETY: processes carrying this test's unique marker in their command line.
-            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            // Processes carrying this test's unique marker in their command line.
+            kill_now(pid);
         }
     }
 }
@@ -679,8 +683,7 @@ pub fn output_within(mut cmd: Command, timeout: Duration) -> Output {
         Ok(out) => out.expect("wait for the command"),
         Err(_) => {
             // Our own child, not yet reaped (the waiting thread still owns it): the pid is its.
-            // SAFETY: kill has no memory effects.
-            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            kill_now(pid);
             let _ = rx.recv_timeout(Duration::from_secs(5));
             panic!("{cmd:?} did not end within {timeout:?}");
         }
@@ -690,7 +693,6 @@ pub fn output_within(mut cmd: Command, timeout: Duration) -> Output {
 /// Everything under `dir`, each entry with its kind and content (a link's target, a file's
 /// bytes), to compare a tree before and after: nothing outside a store may change.
 pub fn snapshot(dir: &Path) -> std::collections::BTreeMap<PathBuf, String> {
-    use std::os::unix::fs::PermissionsExt;
     let mut out = std::collections::BTreeMap::new();
     let mut stack = vec![dir.to_owned()];
     while let Some(d) = stack.pop() {
@@ -702,7 +704,7 @@ pub fn snapshot(dir: &Path) -> std::collections::BTreeMap<PathBuf, String> {
             let Ok(meta) = std::fs::symlink_metadata(&path) else {
                 continue;
             };
-            let mode = meta.permissions().mode();
+            let mode = mode_of(&meta);
             let what = if meta.file_type().is_symlink() {
                 format!("link {:?}", std::fs::read_link(&path).ok())
             } else if meta.is_dir() {
@@ -718,6 +720,23 @@ pub fn snapshot(dir: &Path) -> std::collections::BTreeMap<PathBuf, String> {
         }
     }
     out
+}
+
+/// The permission bits (Unix) or the read-only flag (Windows, as 0o444 or 0o666).
+fn mode_of(meta: &std::fs::Metadata) -> u32 {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        meta.permissions().mode()
+    }
+    #[cfg(windows)]
+    {
+        if meta.permissions().readonly() {
+            0o444
+        } else {
+            0o666
+        }
+    }
 }
 
 /// A test that cannot run here says so loudly, and still fails unless `PROCDECK_ALLOW_SKIP=1`:

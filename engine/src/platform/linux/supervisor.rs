@@ -14,22 +14,26 @@ use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Sigmas
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::wait::{waitid, Id, WaitPidFlag};
 
-use crate::platform::unix::{clear_signal_mask_in, meaning, wait_for_signals, SUPERVISOR_SIGNALS};
-use crate::platform::{OutputPipe, SupervisorSignal};
+use crate::platform::unix::{
+    clear_signal_mask_in, meaning, wait_for_signals, PipeReader, SUPERVISOR_SIGNALS,
+};
+use crate::platform::{OutputPipe, SupervisorEvent};
 
 /// Orphans of the supervisor's tree are handed to it (it is their subreaper) and stay in its tree.
 pub(in crate::platform) const ADOPTS_ORPHANS: bool = true;
 /// A bigger pipe means fewer wake-ups under heavy output.
 const PIPE_SIZE: i32 = 1 << 20;
 
-/// As the reaper of its tree's orphans, a supervisor without children has no descendants at all:
-/// asked with `waitid`, without reaping anything. Any answer but "no children" (an error other
+/// As the reaper of its tree's orphans, a supervisor without children has no descendants at all,
+/// and its tree needs no scan (a read of the whole process table: a few milliseconds on a busy
+/// system, asked for several times as a command ends). Asked with `waitid`, reaping nothing. Any answer but "no children" (an error other
 /// than ECHILD included) counts as having some, so that the caller scans rather than miss one.
 pub(in crate::platform) fn known_without_descendants() -> bool {
     let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
     matches!(waitid(Id::All, flags), Err(Errno::ECHILD))
 }
 
+/// Forks (the parent exits at once), leads a new session and becomes the child subreaper.
 pub(in crate::platform) fn detach() -> io::Result<()> {
     crate::platform::unix::detach_into_new_session()?;
     set_child_subreaper(true)?;
@@ -55,7 +59,7 @@ impl Signals {
         Ok(Signals(fd))
     }
 
-    pub(in crate::platform) fn take(&self) -> Vec<SupervisorSignal> {
+    pub(in crate::platform) fn take(&self) -> Vec<SupervisorEvent> {
         let mut out = Vec::new();
         while let Ok(Some(info)) = self.0.read_signal() {
             out.push(meaning(info.ssi_signo as i32));
@@ -84,7 +88,7 @@ pub(in crate::platform) fn output_pipe() -> io::Result<OutputPipe> {
     fcntl(&reader, FcntlArg::F_SETFL(flags | OFlag::O_NONBLOCK))?;
     let size = fcntl(&reader, FcntlArg::F_GETPIPE_SZ).unwrap_or(0);
     Ok(OutputPipe {
-        reader: File::from(reader),
+        reader: crate::platform::PipeReader(PipeReader(File::from(reader))),
         writer: File::from(writer),
         size: usize::try_from(size).unwrap_or(0),
     })

@@ -14,7 +14,7 @@ use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Sigmas
 use nix::unistd::{getpid, read, write};
 
 use crate::platform::unix::{meaning, wait_for_signals, SUPERVISOR_SIGNALS};
-use crate::platform::SupervisorSignal;
+use crate::platform::SupervisorEvent;
 
 /// The pipe's write end, for the handler (-1 before `install`). It is never closed, so a handler
 /// can never write to a descriptor reused for something else.
@@ -69,7 +69,7 @@ impl Signals {
         Ok(Signals(reader))
     }
 
-    pub(in crate::platform) fn take(&self) -> Vec<SupervisorSignal> {
+    pub(in crate::platform) fn take(&self) -> Vec<SupervisorEvent> {
         let mut out = Vec::new();
         let mut buf = [0u8; 64];
         loop {

@@ -40,7 +40,7 @@ pub(in crate::platform) fn output_pipe() -> io::Result<OutputPipe> {
     let flags = OFlag::from_bits_retain(fcntl(&reader, FcntlArg::F_GETFL)?);
     fcntl(&reader, FcntlArg::F_SETFL(flags | OFlag::O_NONBLOCK))?;
     Ok(OutputPipe {
-        reader: File::from(reader),
+        reader: crate::platform::PipeReader(crate::platform::unix::PipeReader(File::from(reader))),
         writer: File::from(writer),
         // POSIX has no way to ask a pipe's capacity.
         size: 0,

@@ -17,6 +17,19 @@ pub(in crate::platform) fn shell_command(command: &str) -> Command {
     cmd
 }
 
+/// In single quotes, where bash takes every character as it is.
+pub(in crate::platform) fn quote_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-.:/@+=,%".contains(c));
+    if plain {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
 pub(in crate::platform) fn null_device() -> &'static Path {
     Path::new("/dev/null")
 }

@@ -39,6 +39,13 @@ pub(in crate::platform) fn write_at(file: &File, buf: &[u8], offset: u64) -> io:
     file.write_at(buf, offset)
 }
 
+pub(in crate::platform) fn rename_replacing(
+    from: &std::path::Path,
+    to: &std::path::Path,
+) -> io::Result<()> {
+    std::fs::rename(from, to)
+}
+
 pub(in crate::platform) fn redirect_stdio(to: &File) -> io::Result<()> {
     nix::unistd::dup2_stdout(to)?;
     nix::unistd::dup2_stderr(to)?;

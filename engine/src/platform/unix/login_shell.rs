@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
-use crate::platform::{child_has_exited, is_executable, signal_group, ShellCapture, Signal};
+use crate::platform::os::child_has_exited;
+use crate::platform::{is_executable, signal_group, ShellCapture, Signal};
 
 const FALLBACK_SHELLS: &[&str] = &["/bin/bash", "/bin/sh"];
 /// An environment is a few KiB; anything past this is not one.

@@ -5,8 +5,8 @@ use std::io;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::Path;
 
-pub(in crate::platform) fn new_file_permissions() -> Permissions {
-    Permissions::from_mode(0o666)
+pub(in crate::platform) fn new_file_permissions() -> Option<Permissions> {
+    Some(Permissions::from_mode(0o666))
 }
 
 pub(in crate::platform) fn is_private(meta: &Metadata) -> bool {

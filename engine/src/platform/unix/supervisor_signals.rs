@@ -12,7 +12,7 @@ use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{SigSet, SigmaskHow, Signal};
 
-use crate::platform::SupervisorSignal;
+use crate::platform::SupervisorEvent;
 
 /// The signals a supervisor handles. SIGQUIT is not among them, but its default is reset too.
 pub(in crate::platform) const SUPERVISOR_SIGNALS: [Signal; 5] = [
@@ -24,11 +24,11 @@ pub(in crate::platform) const SUPERVISOR_SIGNALS: [Signal; 5] = [
 ];
 
 /// What the signal numbered `signo` (one of [`SUPERVISOR_SIGNALS`]) tells the supervisor.
-pub(in crate::platform) fn meaning(signo: i32) -> SupervisorSignal {
+pub(in crate::platform) fn meaning(signo: i32) -> SupervisorEvent {
     match Signal::try_from(signo) {
-        Ok(Signal::SIGCHLD) => SupervisorSignal::ChildEnded,
-        Ok(Signal::SIGUSR1) => SupervisorSignal::StopNow,
-        _ => SupervisorSignal::Stop,
+        Ok(Signal::SIGCHLD) => SupervisorEvent::ChildEnded,
+        Ok(Signal::SIGUSR1) => SupervisorEvent::StopNow,
+        _ => SupervisorEvent::Stop,
     }
 }
 

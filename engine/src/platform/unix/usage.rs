@@ -3,6 +3,8 @@
 use std::io;
 use std::process::Child;
 
+use crate::platform::os;
+
 pub(in crate::platform) fn load_average() -> Option<[f64; 3]> {
     let mut loads = [0.0f64; 3];
     // Raw `libc`: nix has no wrapper for getloadavg.
@@ -12,8 +14,8 @@ pub(in crate::platform) fn load_average() -> Option<[f64; 3]> {
 }
 
 /// `wait4`, the one call that reaps a given child with its own resource usage (nix wraps only
-/// `waitpid`). `ru_maxrss` counts in `maxrss_unit` bytes, which differs between systems.
-pub(in crate::platform) fn wait_peak_memory(child: Child, maxrss_unit: u64) -> io::Result<u64> {
+/// `waitpid`). `ru_maxrss` counts in units that differ between systems (`MAXRSS_UNIT` bytes).
+pub(in crate::platform) fn wait_peak_memory(child: Child) -> io::Result<u64> {
     let pid = libc::pid_t::try_from(child.id())
         .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
     let mut status = 0;
@@ -32,5 +34,5 @@ pub(in crate::platform) fn wait_peak_memory(child: Child, maxrss_unit: u64) -> i
     }
     Ok(u64::try_from(usage.ru_maxrss)
         .unwrap_or(0)
-        .saturating_mul(maxrss_unit))
+        .saturating_mul(os::MAXRSS_UNIT))
 }

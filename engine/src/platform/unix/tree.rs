@@ -1,8 +1,8 @@
-//! The command's tree as the shim knows it: the one rule of what a stop signals and when the
-//! tree counts as gone.
+//! The command's tree as a Unix supervisor knows it: the one rule of what a stop signals and
+//! when the tree counts as gone.
 //!
-//! Where the supervisor adopts orphans ([`platform::SUPERVISOR_ADOPTS_ORPHANS`]) its
-//! descendants are the whole tree. Elsewhere a process whose parent ends leaves it, so the tree
+//! Where the supervisor adopts orphans (Linux's child subreaper) its descendants are the whole
+//! tree. Elsewhere a process whose parent ends leaves it, so the tree
 //! also holds what the shim can still prove is the command's: the processes of the shim's own
 //! session (only forks of its command can be there), and every process seen in the tree by an
 //! earlier scan that still has the start time it had then, with their descendants. There, a
@@ -13,22 +13,22 @@
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-use crate::platform::{self, ProcessTable, Signal};
+use crate::platform::{os, signal_group, signal_verified, signallable, ProcessTable, Signal};
+
+use super::kill;
 
 /// How often the tree is scanned while the command runs, where orphans leave it: each scan
 /// reads the whole process table (on Linux, a debug build with 100 processes, a waiting shim
 /// used half a percent of one core, about 3 ms per scan).
-pub(super) const SCAN_EVERY: Duration = Duration::from_millis(500);
+const SCAN_EVERY: Duration = Duration::from_millis(500);
 
 /// The most scans a pause makes: a tree that forks faster than it can be paused is still
 /// signalled (and the next round pauses what is left).
 const PAUSE_ROUNDS: usize = 20;
 
-pub(super) struct Tree {
+pub(in crate::platform) struct Tree {
     /// The shim: the root of the tree and the leader of its session.
     me: u32,
-    /// The command's process group (its id is the main process's pid).
-    group: u32,
     /// Where orphans leave the tree: every process seen in it, by pid, with its start time.
     /// Entries whose process ended (or whose pid now names another) are dropped at each scan.
     seen: HashMap<u32, u64>,
@@ -38,10 +38,9 @@ pub(super) struct Tree {
 }
 
 impl Tree {
-    pub(super) fn new(me: u32, group: u32) -> Tree {
+    pub(in crate::platform) fn new(me: u32) -> Tree {
         Tree {
             me,
-            group,
             seen: HashMap::new(),
             termed: HashSet::new(),
             next_scan: Instant::now() + SCAN_EVERY,
@@ -49,28 +48,27 @@ impl Tree {
     }
 
     /// How long until the next scan is due; `None` where none is needed.
-    pub(super) fn next_scan_in(&self) -> Option<Duration> {
-        (!platform::SUPERVISOR_ADOPTS_ORPHANS)
-            .then(|| self.next_scan.saturating_duration_since(Instant::now()))
+    pub(in crate::platform) fn next_scan_in(&self) -> Option<Duration> {
+        (!os::ADOPTS_ORPHANS).then(|| self.next_scan.saturating_duration_since(Instant::now()))
     }
 
     /// Scans the tree when a scan is due, to remember what is in it.
-    pub(super) fn scan_if_due(&mut self) {
-        if !platform::SUPERVISOR_ADOPTS_ORPHANS && Instant::now() >= self.next_scan {
+    pub(in crate::platform) fn scan_if_due(&mut self) {
+        if !os::ADOPTS_ORPHANS && Instant::now() >= self.next_scan {
             self.members();
         }
     }
 
-    /// Sends `sig` to the command's group (while `group_alive`: its leader is our unreaped
-    /// child, so the id names it) and to every member of the tree, each at most once for
+    /// Sends `sig` to the command's process `group` (given while its leader is our unreaped
+    /// child, so that the id names it) and to every member of the tree, each at most once for
     /// SIGTERM. The group catches forks that race the scan.
-    pub(super) fn signal(&mut self, sig: Signal, group_alive: bool) {
-        let members = if sig == Signal::Kill && !platform::SUPERVISOR_ADOPTS_ORPHANS {
-            self.pause(group_alive)
+    pub(in crate::platform) fn signal(&mut self, sig: Signal, group: Option<u32>) {
+        let members = if sig == Signal::Kill && !os::ADOPTS_ORPHANS {
+            self.pause(group)
         } else {
             self.members()
         };
-        self.send(sig, group_alive, &members);
+        self.send(sig, group, &members);
     }
 
     /// Pauses the group and every member, scanning again until a scan finds no member that
@@ -81,9 +79,9 @@ impl Tree {
     /// Only before SIGKILL: a process that outlives the signal would have to be resumed, and a
     /// group whose last parent outside it exits while a member is paused is sent SIGHUP by the
     /// kernel, which would end it before its grace.
-    fn pause(&mut self, group_alive: bool) -> Vec<(u32, u64)> {
-        if group_alive {
-            platform::signal_group(self.group, Signal::Pause);
+    fn pause(&mut self, group: Option<u32>) -> Vec<(u32, u64)> {
+        if let Some(group) = group {
+            signal_group(group, Signal::Pause);
         }
         let mut paused = HashSet::new();
         for _ in 0..PAUSE_ROUNDS {
@@ -92,7 +90,7 @@ impl Tree {
             for &(pid, start_time) in &members {
                 if paused.insert(pid) {
                     new = true;
-                    platform::signal_verified(pid, start_time, Signal::Pause);
+                    signal_verified(pid, start_time, Signal::Pause);
                 }
             }
             if !new {
@@ -102,41 +100,40 @@ impl Tree {
         self.members()
     }
 
-    fn send(&mut self, sig: Signal, group_alive: bool, members: &[(u32, u64)]) {
-        if group_alive {
-            platform::signal_group(self.group, sig);
+    fn send(&mut self, sig: Signal, group: Option<u32>, members: &[(u32, u64)]) {
+        if let Some(group) = group {
+            signal_group(group, sig);
         }
         for &(pid, start_time) in members {
             if sig == Signal::Terminate && !self.termed.insert(pid) {
                 continue;
             }
-            if platform::SUPERVISOR_ADOPTS_ORPHANS {
-                platform::signal_descendant(pid, sig);
+            if os::ADOPTS_ORPHANS {
+                // Ours to reap: the pid cannot be reused before it is reaped here.
+                if signallable(pid) {
+                    kill(pid, sig);
+                }
             } else {
                 // Not necessarily ours to reap: only the start time proves the pid.
-                platform::signal_verified(pid, start_time, sig);
+                signal_verified(pid, start_time, sig);
             }
         }
     }
 
-    pub(super) fn is_empty(&mut self) -> bool {
-        self.members().is_empty()
-    }
-
     /// What is left of the tree.
-    pub(super) fn survivors(&mut self) -> Vec<u32> {
+    pub(in crate::platform) fn survivors(&mut self) -> Vec<u32> {
         self.members().into_iter().map(|(pid, _)| pid).collect()
     }
 
     /// The living members of the tree now, with their start times; remembers them where
     /// orphans leave the tree.
     fn members(&mut self) -> Vec<(u32, u64)> {
-        if platform::known_without_descendants() {
+        if os::known_without_descendants() {
             return Vec::new();
         }
         let table = ProcessTable::read();
         let mut pids = table.descendants(self.me);
-        if !platform::SUPERVISOR_ADOPTS_ORPHANS {
+        if !os::ADOPTS_ORPHANS {
             self.seen.retain(|&pid, &mut start_time| {
                 table
                     .get(pid)
@@ -158,9 +155,26 @@ impl Tree {
                 (!s.has_exited()).then_some((pid, s.start_time))
             })
             .collect();
-        if !platform::SUPERVISOR_ADOPTS_ORPHANS {
+        if !os::ADOPTS_ORPHANS {
             self.seen.extend(members.iter().copied());
         }
         members
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_process_with_a_living_child_is_not_known_to_be_without_descendants() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .expect("spawn sleep");
+        let known = os::known_without_descendants();
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(!known);
     }
 }
