@@ -6,6 +6,9 @@ use std::io;
 use std::os::windows::fs::{FileExt, OpenOptionsExt};
 use std::os::windows::io::{AsRawHandle, IntoRawHandle};
 use std::path::Path;
+use std::time::{Duration, Instant};
+
+use windows_sys::Win32::Foundation::{ERROR_ACCESS_DENIED, ERROR_SHARING_VIOLATION};
 
 use windows_sys::Win32::Storage::FileSystem::{
     LockFileEx, MoveFileExW, SetFileAttributesW, FILE_ATTRIBUTE_NORMAL,
@@ -18,6 +21,11 @@ use windows_sys::Win32::System::Console::{
 use windows_sys::Win32::System::IO::OVERLAPPED;
 
 use super::handles::{check, wide};
+
+/// How long a replacement waits for readers of the replaced file to close it, and how often it
+/// tries meanwhile.
+const REPLACE_PATIENCE: Duration = Duration::from_secs(2);
+const REPLACE_RETRY: Duration = Duration::from_millis(5);
 
 /// The lock lives as long as the file is open: closing the handle releases it.
 pub(in crate::platform) type FileLockGuard = File;
@@ -105,14 +113,30 @@ pub(in crate::platform) fn rename_replacing(from: &Path, to: &Path) -> io::Resul
     // neither.
     // SAFETY: a NUL-terminated path.
     check(unsafe { SetFileAttributesW(from.as_ptr(), FILE_ATTRIBUTE_NORMAL) })?;
-    // SAFETY: two NUL-terminated paths.
-    check(unsafe {
-        MoveFileExW(
-            from.as_ptr(),
-            to.as_ptr(),
-            MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH,
-        )
-    })
+    // A file another process has open (a reader of the index) cannot be replaced until it is
+    // closed; readers hold it for a moment.
+    let deadline = Instant::now() + REPLACE_PATIENCE;
+    loop {
+        // SAFETY: two NUL-terminated paths.
+        let moved = check(unsafe {
+            MoveFileExW(
+                from.as_ptr(),
+                to.as_ptr(),
+                MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH,
+            )
+        });
+        match moved {
+            Err(e)
+                if matches!(
+                    e.raw_os_error().map(|c| c as u32),
+                    Some(ERROR_ACCESS_DENIED | ERROR_SHARING_VIOLATION)
+                ) && Instant::now() < deadline =>
+            {
+                std::thread::sleep(REPLACE_RETRY);
+            }
+            other => return other,
+        }
+    }
 }
 
 /// A rename is made durable by [`rename_replacing`] itself; Windows cannot sync a folder.

@@ -3,7 +3,7 @@
 
 use std::ffi::{c_void, OsString};
 use std::os::windows::ffi::OsStringExt;
-use std::os::windows::io::{AsRawHandle, OwnedHandle};
+use std::os::windows::io::{AsRawHandle, OwnedHandle, RawHandle};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -16,14 +16,16 @@ use windows_sys::Wdk::System::Threading::{
 use windows_sys::Win32::Foundation::{
     LocalFree, FILETIME, STILL_ACTIVE, UNICODE_STRING, WAIT_OBJECT_0,
 };
+use windows_sys::Win32::System::Diagnostics::Debug::ReadProcessMemory;
 use windows_sys::Win32::System::Diagnostics::ToolHelp::{
     CreateToolhelp32Snapshot, Process32FirstW, Process32NextW, PROCESSENTRY32W, TH32CS_SNAPPROCESS,
 };
 use windows_sys::Win32::System::ProcessStatus::{K32GetProcessMemoryInfo, PROCESS_MEMORY_COUNTERS};
 use windows_sys::Win32::System::SystemInformation::{GetSystemInfo, SYSTEM_INFO};
 use windows_sys::Win32::System::Threading::{
-    GetExitCodeProcess, GetProcessTimes, QueryFullProcessImageNameW, WaitForSingleObject,
+    GetExitCodeProcess, GetProcessTimes, QueryFullProcessImageNameW, WaitForSingleObject, PEB,
     PROCESS_BASIC_INFORMATION, PROCESS_NAME_WIN32, PROCESS_SYNCHRONIZE, PROCESS_VM_READ,
+    RTL_USER_PROCESS_PARAMETERS,
 };
 use windows_sys::Win32::UI::Shell::CommandLineToArgvW;
 
@@ -140,7 +142,16 @@ pub(in crate::platform) fn boot_id() -> Option<String> {
 }
 
 pub(in crate::platform) fn cmdline(pid: u32) -> Option<Vec<OsString>> {
-    let process = open_process(pid, 0).ok()?;
+    let process = open_process(pid, PROCESS_VM_READ)
+        .or_else(|_| open_process(pid, 0))
+        .ok()?;
+    let line = command_line_asked(&process).or_else(|| command_line_read(&process))?;
+    split_command_line(&line)
+}
+
+/// The command line as `ProcessCommandLineInformation` gives it (Windows 8.1 and later; Wine 8
+/// does not answer it).
+fn command_line_asked(process: &OwnedHandle) -> Option<Vec<u16>> {
     let mut buf = vec![0u8; 64 * 1024];
     let mut len = 0u32;
     // SAFETY: `buf` is writable for the length given; the result is a UNICODE_STRING whose text
@@ -167,7 +178,58 @@ pub(in crate::platform) fn cmdline(pid: u32) -> Option<Vec<OsString>> {
         .map(|c| u16::from_le_bytes([c[0], c[1]]))
         .collect();
     line.push(0);
-    split_command_line(&line)
+    Some(line)
+}
+
+/// The command line read from the process's own memory: its PEB names its parameters, which
+/// hold the command line.
+fn command_line_read(process: &OwnedHandle) -> Option<Vec<u16>> {
+    let h = process.as_raw_handle();
+    // SAFETY: a zeroed plain struct of the size passed.
+    let mut info: PROCESS_BASIC_INFORMATION = unsafe { std::mem::zeroed() };
+    // SAFETY: `info` is writable for the length given.
+    let status = unsafe {
+        NtQueryInformationProcess(
+            h,
+            ProcessBasicInformation,
+            (&mut info as *mut PROCESS_BASIC_INFORMATION).cast(),
+            size_of::<PROCESS_BASIC_INFORMATION>() as u32,
+            std::ptr::null_mut(),
+        )
+    };
+    if status < 0 || info.PebBaseAddress.is_null() {
+        return None;
+    }
+    let peb: PEB = read_remote(h, info.PebBaseAddress.cast())?;
+    let params: RTL_USER_PROCESS_PARAMETERS = read_remote(h, peb.ProcessParameters.cast())?;
+    let text = params.CommandLine;
+    let mut line = vec![0u16; usize::from(text.Length) / 2 + 1];
+    let len = usize::from(text.Length) / 2 * 2;
+    read_remote_into(h, text.Buffer.cast(), line.as_mut_ptr().cast(), len)?;
+    Some(line)
+}
+
+/// One `T` from another process's memory at `at`.
+fn read_remote<T: Copy>(process: RawHandle, at: *const c_void) -> Option<T> {
+    let mut value = std::mem::MaybeUninit::<T>::zeroed();
+    read_remote_into(process, at, value.as_mut_ptr().cast(), size_of::<T>())?;
+    // SAFETY: every byte was written by the read (or left zero); the types read are plain data.
+    Some(unsafe { value.assume_init() })
+}
+
+fn read_remote_into(
+    process: RawHandle,
+    at: *const c_void,
+    to: *mut c_void,
+    len: usize,
+) -> Option<()> {
+    if at.is_null() {
+        return None;
+    }
+    let mut read = 0usize;
+    // SAFETY: `to` is writable for `len` bytes; the other process's memory is only read.
+    let ok = unsafe { ReadProcessMemory(process, at, to, len, &mut read) };
+    (ok != 0 && read == len).then_some(())
 }
 
 /// Splits a command line into arguments the way programs' start-up code does.

@@ -47,7 +47,24 @@ fn stop_event_name(pid: u32, start_time: u64) -> Vec<u16> {
 }
 
 pub(in crate::platform) fn detached(cmd: &mut Command) -> &mut Command {
+    // The shim outlives its starter: it must not hold the starter's own standard handles (a
+    // caller reading the starter's output to its end would wait for the shim).
+    keep_std_handles_from_children();
     cmd.creation_flags(DETACHED_PROCESS | CREATE_NEW_PROCESS_GROUP | CREATE_NO_WINDOW)
+}
+
+/// Makes this process's standard handles non-inheritable: a process started with every
+/// inheritable handle (as `Command` starts them) gets only the ones given to it explicitly.
+/// Children given ours on purpose (`Stdio::inherit`) get duplicates made for them.
+fn keep_std_handles_from_children() {
+    for slot in [STD_INPUT_HANDLE, STD_OUTPUT_HANDLE, STD_ERROR_HANDLE] {
+        // SAFETY: reads this process's standard handle.
+        let h = unsafe { GetStdHandle(slot) };
+        if !h.is_null() && h != windows_sys::Win32::Foundation::INVALID_HANDLE_VALUE {
+            // SAFETY: a handle of this process; clearing its inherit flag changes nothing else.
+            unsafe { SetHandleInformation(h, INHERIT, 0) };
+        }
+    }
 }
 
 /// The shim runs on after the starter has its answer; the starter only closes its handles.
@@ -57,15 +74,8 @@ pub(in crate::platform) fn release_detached(child: Child) {
 
 pub(in crate::platform) fn become_supervisor() -> io::Result<()> {
     // The starter's pipe (stdout) must close when the shim says it is ready, not when the
-    // command's tree ends: the command inherits every inheritable handle.
-    for slot in [STD_INPUT_HANDLE, STD_OUTPUT_HANDLE, STD_ERROR_HANDLE] {
-        // SAFETY: reads this process's standard handle.
-        let h = unsafe { GetStdHandle(slot) };
-        if !h.is_null() && h != windows_sys::Win32::Foundation::INVALID_HANDLE_VALUE {
-            // SAFETY: a handle of this process; clearing its inherit flag changes nothing else.
-            unsafe { SetHandleInformation(h, INHERIT, 0) };
-        }
-    }
+    // command's tree ends.
+    keep_std_handles_from_children();
     Ok(())
 }
 
