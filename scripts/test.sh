@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run calls this): formatting and lints, the engine and
 # CLI with real processes, the desktop shell's commands, the web front end's modules, the
-# generated TypeScript types, the MCP server through the official TypeScript SDK client, and the
-# app end to end under Xvfb.
+# generated TypeScript types, the Windows build under Wine (scripts/wine-tests.sh), the MCP server
+# through the official TypeScript SDK client, and the app end to end under Xvfb.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -31,6 +31,9 @@ fi
 
 step "cargo test (engine, CLI, desktop shell)"
 cargo test --workspace
+
+step "Windows: clippy for x86_64-pc-windows-gnu, the CLI's Windows suite under Wine"
+"$root/scripts/wine-tests.sh"
 
 step "MCP server (procdeck mcp) driven by the TypeScript SDK client"
 cargo build -p procdeck-cli
