@@ -9,6 +9,7 @@ APT_PACKAGES=(
   xvfb xauth x11-utils dbus dbus-x11 webkit2gtk-driver imagemagick
   openbox xfce4-panel dunst xdotool libglib2.0-bin
   python3
+  gcc-mingw-w64-x86-64-win32 wine64
 )
 
 as_root() {
@@ -34,6 +35,11 @@ fi
 if command -v rustup >/dev/null && ! rustup target list --installed | grep -qx aarch64-apple-darwin; then
   echo "deps: adding the Rust target aarch64-apple-darwin"
   rustup target add aarch64-apple-darwin
+fi
+# The Windows build, linted and tested under Wine (scripts/wine-tests.sh).
+if command -v rustup >/dev/null && ! rustup target list --installed | grep -qx x86_64-pc-windows-gnu; then
+  echo "deps: adding the Rust target x86_64-pc-windows-gnu"
+  rustup target add x86_64-pc-windows-gnu
 fi
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   echo "deps: installing Node.js and npm"

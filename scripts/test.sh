@@ -2,8 +2,8 @@
 # The whole test suite, as CI runs it (.ci/run calls this): formatting and lints (a type check
 # for macOS too), the engine and CLI with real processes (a second time through the portable
 # POSIX path, which macOS runs), the desktop shell's commands, the web front end's modules, the
-# generated TypeScript types, the MCP server through the official TypeScript SDK client, and the
-# app end to end under Xvfb.
+# generated TypeScript types, the Windows build under Wine (scripts/wine-tests.sh), the MCP
+# server through the official TypeScript SDK client, and the app end to end under Xvfb.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -42,6 +42,9 @@ cargo test --workspace
 
 step "cargo test (engine, CLI) through the portable POSIX path (what macOS runs)"
 cargo test -p procdeck-engine -p procdeck-cli --features portable-posix
+
+step "Windows: clippy for x86_64-pc-windows-gnu, the CLI's Windows suite under Wine"
+"$root/scripts/wine-tests.sh"
 
 step "MCP server (procdeck mcp) driven by the TypeScript SDK client"
 cargo build -p procdeck-cli

@@ -34,7 +34,7 @@ cargo clippy --workspace --target "$target" --all-targets -- -D warnings
 step "Wine: a private prefix, with bcryptprimitives.dll and the test helper built by mingw-w64"
 x86_64-w64-mingw32-gcc -shared -O2 -o "$helpers/bcryptprimitives.dll" \
   scripts/wine/bcryptprimitives.c scripts/wine/bcryptprimitives.def -ladvapi32
-x86_64-w64-mingw32-gcc -O2 -o "$helpers/ignore_break.exe" scripts/wine/ignore_break.c
+x86_64-w64-mingw32-gcc -O2 -o "$helpers/ignore_break.exe" scripts/wine/ignore_break.c -lws2_32
 if [ ! -d "$WINEPREFIX/drive_c/windows/system32" ]; then
   "$wine" wineboot -i >/dev/null 2>&1
   "$wineserver" -w

@@ -1,8 +1,9 @@
 //! The CLI on Windows, the subset of the suite that does not depend on bash, Unix signals or
 //! `/proc`: start, list, output (head, tail, grep, follow), stop of a tree that ignores
-//! Ctrl-Break, rm, concurrent starts and bad inputs. Commands run through `cmd.exe`.
-//! `scripts/wine-tests.sh` runs it under Wine, with `PROCDECK_IGNORE_BREAK` naming a helper that
-//! ignores Ctrl-Break and Ctrl-C (`scripts/wine/ignore_break.c`).
+//! Ctrl-Break, listening ports, rm, concurrent starts and bad inputs. Commands run through
+//! `cmd.exe`. `scripts/wine-tests.sh` runs it under Wine, with `PROCDECK_IGNORE_BREAK` naming a
+//! helper that ignores Ctrl-Break and Ctrl-C, and listens on a port when asked
+//! (`scripts/wine/ignore_break.c`).
 
 #![cfg(windows)]
 
@@ -13,6 +14,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use common::*;
+use procdeck_engine::ports::{listening_ports, who_listens_on};
 use procdeck_engine::{platform, Status};
 
 /// The helper that ignores Ctrl-Break; with an argument it starts a second one, its child.
@@ -176,6 +178,61 @@ fn a_command_that_takes_ctrl_break_ends_before_the_grace() {
             "Ctrl-Break ended the tree before the grace ({took:?})"
         );
     }
+}
+
+#[test]
+fn the_port_a_tree_listens_on_is_found_with_its_holder() {
+    let ws = TestWs::new();
+    let rec = ws.start(&format!("\"{}\" listen", ignore_break().display()));
+    let said = lines_with(&ws, &rec.id, "listening ", 1);
+    let port: u16 = said[0]
+        .trim_start_matches("listening ")
+        .parse()
+        .expect("a port number");
+    let holder: u32 = lines_with(&ws, &rec.id, "ignoring ", 1)[0]
+        .trim_start_matches("ignoring ")
+        .parse()
+        .expect("a pid");
+    let shim = ws.shim_ids(&rec.id);
+    if under_wine() {
+        // Wine 8's GetExtendedTcpTable lists the socket but gives 0 as every owner's pid: the
+        // port is seen, its holder is not, so no tree is found listening on it.
+        let mut owner = None;
+        wait_until("the port is listed", PATIENCE, || {
+            owner = who_listens_on(port);
+            owner.is_some()
+        });
+        let owner = owner.expect("listed");
+        assert_eq!(
+            (owner.address.as_str(), owner.pid),
+            ("127.0.0.1", None),
+            "{owner:?}"
+        );
+        assert_eq!(listening_ports(shim.shim_pid), [], "Wine names no holder");
+    } else {
+        let mut found = Vec::new();
+        wait_until("the tree's port is listed", PATIENCE, || {
+            found = listening_ports(shim.shim_pid);
+            !found.is_empty()
+        });
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!((found[0].port, found[0].pid), (port, holder), "{found:?}");
+        assert_eq!(found[0].address, "127.0.0.1");
+        let owner = who_listens_on(port).expect("the port has an owner");
+        assert_eq!(owner.pid, Some(holder), "{owner:?}");
+        assert!(
+            owner
+                .command
+                .as_deref()
+                .is_some_and(|c| c.contains("ignore_break")),
+            "{owner:?}"
+        );
+    }
+    ws.stop(&rec.id, "0");
+    assert!(
+        who_listens_on(port).is_none(),
+        "the port was freed with the tree"
+    );
 }
 
 #[test]

@@ -2,11 +2,14 @@
 //! `procdeck __procdeck-shim <process-dir>` (the app runs the CLI installed beside it, whose
 //! footprint is a fraction of its own).
 //!
-//! It detaches (fork, setsid), becomes a child subreaper so that even double-forked descendants
-//! stay its children, runs `/bin/bash -c COMMAND` with stdout and stderr on one pipe that it
-//! copies into `output.log` (arrival order kept, the cap enforced without the child's help), and
-//! when the command ends or a stop is asked for (SIGTERM) it runs SIGTERM → grace → SIGKILL over
-//! the whole tree, reaps everything and writes `exit.json` atomically. Nothing here depends on
+//! It becomes a supervisor on its own (on Unix it forks away, leads a session and becomes the
+//! child subreaper, so that even double-forked descendants stay its children; on Windows its
+//! starter created it detached), runs the command line with the platform's shell (`/bin/bash -c`,
+//! `cmd.exe /d /s /c`) in a tree of its own, with stdout and stderr on one pipe that it copies
+//! into `output.log` (arrival order kept, the cap enforced without the child's help), and when
+//! the command ends or a stop is requested it asks the whole tree to stop (SIGTERM; Ctrl-Break on
+//! Windows), ends it after the grace (SIGKILL; the Job Object), reaps everything and writes
+//! `exit.json` atomically. Nothing here depends on
 //! the app or CLI that started it staying alive. A full disk pauses the output: the bytes wait in
 //! the pipe, the command blocks on its writes, and writing resumes when space returns.
 

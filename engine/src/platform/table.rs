@@ -17,12 +17,20 @@ pub struct ProcessTable {
 impl ProcessTable {
     pub fn read() -> ProcessTable {
         let mut table = ProcessTable::default();
-        for pid in pids() {
-            if let Some(s) = stat(pid) {
-                if !s.has_exited() {
-                    table.children.entry(s.ppid).or_default().push(pid);
-                }
-                table.stats.insert(pid, s);
+        let read: Vec<(u32, ProcessStat)> = pids()
+            .into_iter()
+            .filter_map(|pid| stat(pid).map(|s| (pid, s)))
+            .collect();
+        table.stats = read.iter().copied().collect();
+        for (pid, s) in read {
+            // A process never starts before its parent: one that did names a parent whose pid
+            // was reused since (Windows keeps a parent's pid after it ends, and reuses pids).
+            let reused = table
+                .stats
+                .get(&s.ppid)
+                .is_some_and(|parent| parent.start_time > s.start_time);
+            if !s.has_exited() && !reused {
+                table.children.entry(s.ppid).or_default().push(pid);
             }
         }
         table
