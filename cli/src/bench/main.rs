@@ -274,8 +274,7 @@ fn sync() {
     let _ = Command::new("sync").status();
 }
 
-/// Wall time and peak RSS of a command, best of three (`wait4`'s resource usage: Unix only).
-#[cfg(unix)]
+/// Wall time and peak RSS of a command, best of three.
 fn timed(cmd: &mut Command) -> Result<(f64, u64)> {
     let mut best = (f64::MAX, 0);
     for _ in 0..3 {
@@ -293,14 +292,6 @@ fn timed(cmd: &mut Command) -> Result<(f64, u64)> {
         }
     }
     Ok(best)
-}
-
-/// Peak RSS needs `wait4`, which only Unix has.
-#[cfg(not(unix))]
-fn timed(_cmd: &mut Command) -> Result<(f64, u64)> {
-    Err(BenchError::Check(
-        "the baseline's peak memory is measured on Unix only".into(),
-    ))
 }
 
 /// Reads a whole file, so that it is in the page cache.
