@@ -235,6 +235,39 @@ fn the_port_a_tree_listens_on_is_found_with_its_holder() {
     );
 }
 
+/// The cap frees the start of the output in a sparse file (`FSCTL_SET_ZERO_DATA`). Wine 8 marks
+/// a file sparse but answers `ERROR_NOT_SUPPORTED` to zeroing a range, so under Wine the shim
+/// finds the cap cannot be kept and keeps the output whole; on Windows the start is dropped.
+#[test]
+fn the_output_cap_keeps_the_newest_output_where_the_file_system_frees_ranges() {
+    const CAP: u64 = 65_536;
+    let ws = TestWs::new();
+    let rec = ws.start_with(
+        &["--output-cap", "65536"],
+        "for /L %i in (1,1,20000) do @echo line %i",
+    );
+    let done = ws.wait(&rec.id);
+    assert_eq!(done.status, Status::Stopped, "{done:?}");
+    let total = done.output_size_bytes;
+    assert!(total > 3 * CAP, "only {total} bytes were written");
+    let tail = ws.ok(["output", &rec.id, "--tail", "1"]);
+    assert_eq!(tail.trim_end(), "line 20000");
+    let head = ws.ok(["output", &rec.id, "--head", "1"]);
+    if under_wine() {
+        assert_eq!(done.dropped_bytes, 0, "{done:?}");
+        assert_eq!(head.trim_end(), "line 1");
+        return;
+    }
+    let kept = total - done.dropped_bytes;
+    assert!(
+        done.dropped_bytes > 0,
+        "nothing was dropped of {total} bytes"
+    );
+    assert!(kept <= CAP, "kept {kept} bytes, more than the cap");
+    assert!(head.starts_with("line "), "{head:?}");
+    assert_ne!(head.trim_end(), "line 1", "the first line is dropped");
+}
+
 #[test]
 fn rm_stops_and_removes_the_record_and_its_folder() {
     let ws = TestWs::new();
