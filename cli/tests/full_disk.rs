@@ -97,8 +97,13 @@ fn a_full_disk_pauses_the_command_and_loses_nothing() {
     let _filler = fill_leaving(mount.path(), 1 << 20);
     File::create(&go).expect("open the gate");
 
-    // The writer blocks in the pipe once the shim can no longer write to the disk.
+    // The writer blocks in the pipe once the shim can no longer write to the disk. It also
+    // blocks for a moment whenever the shim is behind (at once with a small pipe), so the disk
+    // counts as full only once the output has not grown for a while as well.
+    let log = ws.process_dir(&r.id).join("output.log");
+    let log_size = || std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0);
     let mut seq = None;
+    let mut unchanged: Option<(u64, std::time::Instant)> = None;
     wait_until(
         "seq to block on the full pipe",
         Duration::from_secs(60),
@@ -106,14 +111,19 @@ fn a_full_disk_pauses_the_command_and_loses_nothing() {
             seq = platform::descendants(shim)
                 .into_iter()
                 .find(|&p| comm(p) == "seq");
-            seq.is_some_and(|p| {
+            let blocked = seq.is_some_and(|p| {
                 platform::stat(p).is_some_and(|s| s.state == 'S') && wchan(p).contains("pipe_write")
-            })
+            });
+            let now = log_size();
+            if !blocked || unchanged.is_none_or(|(size, _)| size != now) {
+                unchanged = blocked.then(|| (now, std::time::Instant::now()));
+                return false;
+            }
+            unchanged.is_some_and(|(_, since)| since.elapsed() >= Duration::from_millis(500))
         },
     );
     let seq = seq.expect("seq found");
-    let log = ws.process_dir(&r.id).join("output.log");
-    let size = std::fs::metadata(&log).expect("output.log").len();
+    let size = log_size();
     assert!(size > 0 && size < expected_output().len() as u64, "{size}");
 
     // Reads work while the disk is full.
