@@ -199,10 +199,17 @@ fn operations_of_the_engine_itself_are_announced() {
     let t = TestWs::new();
     let ws = open(&t);
     let mut events = Events::of(&ws);
+    // The command waits for the gate, so that its start is seen running: an `echo` alone can
+    // end before the first event is made, which then announces the exit.
+    let gate = t.path().join("go");
     let rec = ws
-        .start(procdeck_engine::StartRequest::new("echo from the engine"))
+        .start(procdeck_engine::StartRequest::new(format!(
+            "while [ ! -e '{}' ]; do sleep 0.02; done; echo from the engine",
+            gate.display()
+        )))
         .expect("engine start");
     events.updated(&rec.id, "the start", |r| r.status == Status::Running);
+    std::fs::write(&gate, "").expect("open the gate");
     let done = ws.wait(&rec.id, Some(PATIENCE)).unwrap();
     assert_eq!(done.status, Status::Stopped);
     events.updated(&rec.id, "the exit", |r| r.status == Status::Stopped);
