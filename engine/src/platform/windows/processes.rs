@@ -58,23 +58,9 @@ pub(in crate::platform) fn stat(pid: u32) -> Option<ProcessStat> {
     let mut code = 0u32;
     // SAFETY: as above.
     let running = unsafe { GetExitCodeProcess(h, &mut code) } != 0 && code == STILL_ACTIVE as u32;
-    // SAFETY: `info` is a zeroed plain struct of the size passed.
-    let mut info: PROCESS_BASIC_INFORMATION = unsafe { std::mem::zeroed() };
-    // SAFETY: `info` is writable for the length given.
-    let status = unsafe {
-        NtQueryInformationProcess(
-            h,
-            ProcessBasicInformation,
-            (&mut info as *mut PROCESS_BASIC_INFORMATION).cast(),
-            size_of::<PROCESS_BASIC_INFORMATION>() as u32,
-            std::ptr::null_mut(),
-        )
-    };
-    let ppid = if status >= 0 {
+    let ppid = basic_information(h).map_or(0, |info| {
         u32::try_from(info.InheritedFromUniqueProcessId).unwrap_or(0)
-    } else {
-        0
-    };
+    });
     // SAFETY: `mem` is a zeroed plain struct of the size passed.
     let mut mem: PROCESS_MEMORY_COUNTERS = unsafe { std::mem::zeroed() };
     mem.cb = size_of::<PROCESS_MEMORY_COUNTERS>() as u32;
@@ -185,6 +171,22 @@ fn command_line_asked(process: &OwnedHandle) -> Option<Vec<u16>> {
 /// hold the command line.
 fn command_line_read(process: &OwnedHandle) -> Option<Vec<u16>> {
     let h = process.as_raw_handle();
+    let info = basic_information(h)?;
+    if info.PebBaseAddress.is_null() {
+        return None;
+    }
+    let peb: PEB = read_remote(h, info.PebBaseAddress.cast())?;
+    let params: RTL_USER_PROCESS_PARAMETERS = read_remote(h, peb.ProcessParameters.cast())?;
+    let text = params.CommandLine;
+    let mut line = vec![0u16; usize::from(text.Length) / 2 + 1];
+    let len = usize::from(text.Length) / 2 * 2;
+    read_remote_into(h, text.Buffer.cast(), line.as_mut_ptr().cast(), len)?;
+    Some(line)
+}
+
+/// The process's basic information (its parent's pid, where its PEB is); `None` when the
+/// system does not answer.
+fn basic_information(h: RawHandle) -> Option<PROCESS_BASIC_INFORMATION> {
     // SAFETY: a zeroed plain struct of the size passed.
     let mut info: PROCESS_BASIC_INFORMATION = unsafe { std::mem::zeroed() };
     // SAFETY: `info` is writable for the length given.
@@ -197,16 +199,7 @@ fn command_line_read(process: &OwnedHandle) -> Option<Vec<u16>> {
             std::ptr::null_mut(),
         )
     };
-    if status < 0 || info.PebBaseAddress.is_null() {
-        return None;
-    }
-    let peb: PEB = read_remote(h, info.PebBaseAddress.cast())?;
-    let params: RTL_USER_PROCESS_PARAMETERS = read_remote(h, peb.ProcessParameters.cast())?;
-    let text = params.CommandLine;
-    let mut line = vec![0u16; usize::from(text.Length) / 2 + 1];
-    let len = usize::from(text.Length) / 2 * 2;
-    read_remote_into(h, text.Buffer.cast(), line.as_mut_ptr().cast(), len)?;
-    Some(line)
+    (status >= 0).then_some(info)
 }
 
 /// One `T` from another process's memory at `at`.
